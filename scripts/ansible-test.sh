@@ -47,4 +47,7 @@ mkdir -p "$tree"
     done
 
 cd "$tree"
+# The copy lies inside the checkout's ignored .build/; without a repository of its own,
+# ansible-test would ask the outer one which files exist, and find none.
+git init -q .
 exec "$venv_bin/ansible-test" "$@"

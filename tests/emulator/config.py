@@ -1,0 +1,141 @@
+"""Settings of the emulator: start-up configuration and the subset that can change at run time."""
+
+import dataclasses
+import math
+
+SERVICE = "livekit.PhoneNumberService"
+API_PREFIX = "/twirp/%s/" % SERVICE
+ADMIN_PREFIX = "/_emulator/"
+
+METHODS = (
+    "SearchPhoneNumbers",
+    "PurchasePhoneNumber",
+    "ListPhoneNumbers",
+    "GetPhoneNumber",
+    "UpdatePhoneNumber",
+    "ReleasePhoneNumbers",
+)
+
+FAULT_KINDS = ("unavailable", "rate_limited", "drop", "lost_response")
+JSON_NAMES = ("proto", "camel")
+
+# Settings that shape the API's behaviour; reset and state files may override them.
+BEHAVIOUR_KEYS = ("inventory_size", "seed", "quota", "provisioning_delay", "json_names", "skip_defaults", "max_page_size")
+# The subset that may change while numbers are held (the inventory stays as it is).
+RUNTIME_KEYS = ("quota", "provisioning_delay", "json_names", "skip_defaults", "max_page_size")
+
+
+@dataclasses.dataclass(frozen=True)
+class EmulatorConfig:
+    host: str = "127.0.0.1"
+    port: int = 7880
+    api_key: str = "devkey"
+    api_secret: str = "secret"
+    extra_keys: dict = dataclasses.field(default_factory=dict)
+    json_names: str = "proto"
+    skip_defaults: bool = False
+    inventory_size: int = 3000
+    seed: int = 0
+    provisioning_delay: float = 0.0
+    quota: int = 10000
+    max_page_size: int = 1000
+    latency_ms: float = 0.0
+    fault_rate: float = 0.0
+    fault_seed: int = 0
+    fault_kinds: tuple = FAULT_KINDS
+    fault_methods: tuple = ()
+    retry_after: float = 1.0
+    state_file: str = None
+    tls_cert: str = None
+    tls_key: str = None
+    log_requests: bool = False
+    request_cache_size: int = 10000
+
+    def __post_init__(self):
+        for name in BEHAVIOUR_KEYS:
+            object.__setattr__(self, name, coerce(name, getattr(self, name)))
+        object.__setattr__(self, "port", _integer("port", self.port, 0, 65535))
+        object.__setattr__(self, "extra_keys", dict(self.extra_keys or {}))
+        object.__setattr__(self, "fault_kinds", tuple(self.fault_kinds))
+        object.__setattr__(self, "fault_methods", tuple(self.fault_methods or ()))
+        object.__setattr__(self, "request_cache_size", _integer("request_cache_size", self.request_cache_size, 1, None))
+        if not self.api_key or not self.api_secret:
+            raise ValueError("api_key and api_secret must not be empty")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("tls_cert and tls_key must be given together")
+
+    @property
+    def tls(self):
+        return bool(self.tls_cert)
+
+    def keys(self):
+        keys = dict(self.extra_keys)
+        keys[self.api_key] = self.api_secret
+        return keys
+
+    def behaviour(self):
+        return {name: getattr(self, name) for name in BEHAVIOUR_KEYS}
+
+    def with_settings(self, settings, allowed=BEHAVIOUR_KEYS):
+        unknown = sorted(set(settings) - set(allowed))
+        if unknown:
+            raise ValueError("unknown or read-only settings: %s (allowed: %s)" % (", ".join(unknown), ", ".join(allowed)))
+        return dataclasses.replace(self, **settings)
+
+
+def _integer(name, value, low, high):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or isinstance(value, float) and not value.is_integer():
+        raise ValueError("%s must be an integer, got %r" % (name, value))
+    value = int(value)
+    if value < low or (high is not None and value > high):
+        raise ValueError("%s out of range: %d" % (name, value))
+    return value
+
+
+def _number(name, value, low):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError("%s must be a number, got %r" % (name, value))
+    if value < low:
+        raise ValueError("%s must be >= %s, got %r" % (name, low, value))
+    return float(value)
+
+
+def coerce(name, value):
+    """Validate one behaviour setting, as given on the command line or in an admin request."""
+    if name == "inventory_size":
+        return _integer(name, value, 0, 5000000)
+    if name == "seed":
+        return _integer(name, value, -(2 ** 63), 2 ** 63)
+    if name == "quota":
+        return _integer(name, value, 0, None)
+    if name == "max_page_size":
+        return _integer(name, value, 1, None)
+    if name == "provisioning_delay":
+        return _number(name, value, 0)
+    if name == "json_names":
+        if value not in JSON_NAMES:
+            raise ValueError("json_names must be one of %s, got %r" % (", ".join(JSON_NAMES), value))
+        return value
+    if name == "skip_defaults":
+        if not isinstance(value, bool):
+            raise ValueError("skip_defaults must be true or false, got %r" % (value,))
+        return value
+    raise ValueError("unknown setting %r" % (name,))
+
+
+def check_fault_settings(rate, kinds, methods, latency_ms, retry_after):
+    """Validate fault settings; returns them normalised."""
+    rate = _number("rate", rate, 0)
+    if rate > 1:
+        raise ValueError("rate must be between 0 and 1, got %r" % (rate,))
+    kinds = tuple(kinds)
+    if not kinds:
+        raise ValueError("kinds must not be empty")
+    for kind in kinds:
+        if kind not in FAULT_KINDS:
+            raise ValueError("unknown fault kind %r (known: %s)" % (kind, ", ".join(FAULT_KINDS)))
+    methods = tuple(methods or ())
+    for method in methods:
+        if method not in METHODS:
+            raise ValueError("unknown method %r" % (method,))
+    return rate, kinds, methods, _number("latency_ms", latency_ms, 0), _number("retry_after", retry_after, 0)

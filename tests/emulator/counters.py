@@ -1,0 +1,57 @@
+"""Counters that tests assert on, and the cache of answers by request id. Callers hold the store lock."""
+
+import collections
+import copy
+
+from .config import FAULT_KINDS, METHODS
+
+
+class Counters:
+    def __init__(self):
+        self.calls = dict.fromkeys(METHODS, 0)
+        self.errors = {}
+        # Numbers actually changed, not calls: a check-mode run or a replay leaves these alone.
+        self.writes = {"purchased": 0, "routed": 0, "released": 0}
+        self.purchases_by_number = {}
+        self.replays = 0
+        self.faults = dict.fromkeys(FAULT_KINDS, 0)
+
+    def error(self, code):
+        self.errors[code] = self.errors.get(code, 0) + 1
+
+    def purchased(self, e164):
+        self.writes["purchased"] += 1
+        self.purchases_by_number[e164] = self.purchases_by_number.get(e164, 0) + 1
+
+    def snapshot(self):
+        return copy.deepcopy({
+            "calls": self.calls,
+            "errors": self.errors,
+            "writes": self.writes,
+            "purchases_by_number": self.purchases_by_number,
+            "replays": self.replays,
+            "faults": self.faults,
+        })
+
+
+class AnswerCache:
+    """Least-recently-used map of (request id, method) to the first answer given."""
+
+    def __init__(self, size):
+        self.size = size
+        self.entries = collections.OrderedDict()
+
+    def get(self, key):
+        answer = self.entries.get(key)
+        if answer is not None:
+            self.entries.move_to_end(key)
+        return answer
+
+    def put(self, key, answer):
+        self.entries[key] = answer
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+    def __len__(self):
+        return len(self.entries)

@@ -1,0 +1,317 @@
+"""The project's state and the six methods of the Phone Number service, behind one lock."""
+
+import hashlib
+import re
+import threading
+import time
+
+from . import pagination, wire
+from .config import RUNTIME_KEYS
+from .counters import AnswerCache, Counters
+from .inventory import inventory
+from .model import listing_to_wire, record_from_listing, record_from_state
+from .wire import E164, OFFLINE, INT32, PAGE_TOKEN, STATUS_LIST, STRING, STRINGS, TwirpError, invalid
+
+SCHEMAS = {
+    "SearchPhoneNumbers": {"country_code": STRING, "area_code": STRING, "limit": INT32, "page_token": PAGE_TOKEN},
+    "PurchasePhoneNumber": {"phone_numbers": STRINGS, "sip_dispatch_rule_id": STRING},
+    "ListPhoneNumbers": {"limit": INT32, "statuses": STATUS_LIST, "page_token": PAGE_TOKEN, "sip_dispatch_rule_id": STRING},
+    "GetPhoneNumber": {"id": STRING, "phone_number": STRING},
+    # sip_dispatch_rule_ids is not in the protocol's request; accepted as a convenience (first element).
+    "UpdatePhoneNumber": {"id": STRING, "phone_number": STRING, "sip_dispatch_rule_id": STRING, "sip_dispatch_rule_ids": STRINGS},
+    "ReleasePhoneNumbers": {"ids": STRINGS, "phone_numbers": STRINGS},
+}
+
+_ALPHA2 = re.compile(r"^[A-Za-z]{2}$")
+_ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def now_ns():
+    # Microsecond precision, like the timestamps a database would hand back.
+    return time.time_ns() // 1000 * 1000
+
+
+def _mint_id(seed, sequence, taken):
+    """Ids depend only on the seed and the purchase sequence, so runs are reproducible."""
+    while True:
+        sequence += 1
+        value = int.from_bytes(hashlib.sha256(("%s/%d" % (seed, sequence)).encode()).digest()[:12], "big")
+        chars = []
+        for _index in range(12):
+            value, digit = divmod(value, len(_ID_ALPHABET))
+            chars.append(_ID_ALPHABET[digit])
+        candidate = "PN_" + "".join(chars)
+        if candidate not in taken:
+            return candidate, sequence
+
+
+def _listed(numbers):
+    return ", ".join(numbers)
+
+
+def _unique(items):
+    return list(dict.fromkeys(items))
+
+
+class Store:
+    def __init__(self, config):
+        self.lock = threading.Lock()
+        self.base_config = config
+        self.counters = Counters()
+        self._clear(config)
+
+    def _clear(self, config):
+        self.config = config
+        self.inventory = inventory(config.inventory_size, config.seed)
+        self._install([], 0)
+
+    def _install(self, records, sequence):
+        self.records = records
+        self.by_id = {record.id: record for record in records}
+        self.held = {record.e164_format: record for record in records if record.held}
+        self.latest = {record.e164_format: record for record in records}
+        self.sequence = sequence
+        self.cache = AnswerCache(self.config.request_cache_size)
+
+    # ------------------------------------------------------------ entry points for the HTTP layer
+
+    def execute(self, method, body, request_id):
+        """Answer one API call: (HTTP status, body bytes, Twirp error code or None)."""
+        with self.lock:
+            key = (request_id, method)
+            if request_id:
+                answer = self.cache.get(key)
+                if answer is not None:
+                    self.counters.replays += 1
+                    return answer
+            try:
+                request = wire.decode_request(body, SCHEMAS[method])
+                response = getattr(self, "_" + method)(request)
+                answer = (200, wire.render(response, self.config.json_names, self.config.skip_defaults), None)
+            except TwirpError as err:
+                answer = (err.status, err.body(), err.code)
+            if request_id:
+                self.cache.put(key, answer)
+            return answer
+
+    def count_call(self, method):
+        with self.lock:
+            self.counters.calls[method] += 1
+
+    def count_error(self, code):
+        with self.lock:
+            self.counters.error(code)
+
+    def count_fault(self, kind):
+        with self.lock:
+            self.counters.faults[kind] += 1
+
+    # ------------------------------------------------------------ API methods
+
+    def _SearchPhoneNumbers(self, request):
+        country = request["country_code"] or ""
+        if not country:
+            raise invalid("country_code is required", field="country_code")
+        if not _ALPHA2.match(country):
+            raise invalid("country_code must be an ISO 3166-1 alpha-2 code, got %r" % country, field="country_code")
+        area = request["area_code"] or ""
+        if area and not area.isdigit():
+            raise invalid("area_code must contain digits only, got %r" % area, field="area_code")
+        offset, limit = pagination.window(request, self.config.max_page_size)
+        items, skipped, more = [], 0, False
+        for listing in self.inventory.candidates(country.upper(), area):
+            if listing.e164_format in self.held:
+                continue
+            if skipped < offset:
+                skipped += 1
+            elif len(items) == limit:
+                more = True
+                break
+            else:
+                items.append(listing_to_wire(listing))
+        return {"items": items, "next_page_token": pagination.next_token(offset, limit, len(items), more)}
+
+    def _PurchasePhoneNumber(self, request):
+        numbers = request["phone_numbers"] or []
+        if not numbers:
+            raise invalid("phone_numbers is required", field="phone_numbers")
+        malformed = _unique(number for number in numbers if not E164.match(number))
+        if malformed:
+            raise invalid("phone numbers are not in E.164 format: %s" % _listed(malformed), numbers=",".join(malformed))
+        repeated = _unique(number for number in numbers if numbers.count(number) > 1)
+        if repeated:
+            raise invalid("phone numbers repeated in the request: %s" % _listed(repeated), numbers=",".join(repeated))
+        held = [number for number in numbers if number in self.held]
+        unknown = [number for number in numbers if number not in self.held and self.inventory.get(number) is None]
+        if held or unknown:
+            offending = [number for number in numbers if number in held or number in unknown]
+            raise TwirpError("not_found" if unknown else "failed_precondition",
+                             "phone numbers not available: %s" % _listed(offending), {"numbers": ",".join(offending)})
+        quota = self.config.quota
+        if len(self.held) + len(numbers) > quota:
+            raise TwirpError(
+                "resource_exhausted",
+                "phone number quota exceeded: the project holds %d of its quota of %d numbers and cannot purchase %d more: %s"
+                % (len(self.held), quota, len(numbers), _listed(numbers)),
+                {"numbers": ",".join(numbers), "quota": quota, "held": len(self.held)})
+        now = now_ns()
+        bought = []
+        for number in numbers:
+            record_id, self.sequence = _mint_id(self.config.seed, self.sequence, self.by_id)
+            record = record_from_listing(self.inventory.get(number), record_id, now, self.config.provisioning_delay,
+                                         request["sip_dispatch_rule_id"])
+            self.records.append(record)
+            self.by_id[record_id] = self.held[number] = self.latest[number] = record
+            self.counters.purchased(number)
+            bought.append(record.to_wire(now))
+        return {"phone_numbers": bought}
+
+    def _ListPhoneNumbers(self, request):
+        statuses = set(request["statuses"] or ())
+        rule = request["sip_dispatch_rule_id"] or ""
+        offset, limit = pagination.window(request, self.config.max_page_size)
+        now = now_ns()
+        matches = []
+        for record in self.records:
+            status = record.status(now)
+            if (not statuses or status in statuses) and (not rule or rule in record.rule_ids):
+                matches.append((record, status))
+        page = matches[offset:offset + limit]
+        return {
+            "items": [record.to_wire(now) for record, _status in page],
+            "next_page_token": pagination.next_token(offset, limit, len(page), offset + len(page) < len(matches)),
+            "total_count": len(matches),
+            "offline_count": sum(1 for _record, status in matches if status == OFFLINE),
+        }
+
+    def _lookup(self, request):
+        record_id = request["id"] or ""
+        number = request["phone_number"] or ""
+        if not record_id and not number:
+            raise invalid("id or phone_number is required")
+        if number and not E164.match(number):
+            raise invalid("phone_number is not in E.164 format: %r" % number, field="phone_number")
+        if record_id:
+            record = self.by_id.get(record_id)
+            if record is None:
+                raise TwirpError("not_found", "phone number not found: %s" % record_id, {"id": record_id})
+            if number and record.e164_format != number:
+                raise invalid("id %s is phone number %s, not %s" % (record_id, record.e164_format, number))
+            return record
+        # A number bought again has several records; the one held now wins, else the last released.
+        record = self.held.get(number) or self.latest.get(number)
+        if record is None:
+            raise TwirpError("not_found", "phone number not found: %s" % number, {"phone_number": number})
+        return record
+
+    def _GetPhoneNumber(self, request):
+        return {"phone_number": self._lookup(request).to_wire(now_ns())}
+
+    def _UpdatePhoneNumber(self, request):
+        record = self._lookup(request)
+        if not record.held:
+            raise TwirpError("failed_precondition", "phone number %s (%s) is released" % (record.e164_format, record.id),
+                             {"id": record.id, "phone_number": record.e164_format})
+        rule = request["sip_dispatch_rule_id"]
+        if rule is None and request["sip_dispatch_rule_ids"]:
+            rule = request["sip_dispatch_rule_ids"][0]
+        now = now_ns()
+        if rule is not None and [rule] != record.rule_ids and (rule or record.rule_ids):
+            record.rule_ids = [rule] if rule else []
+            record.updated_at = now
+            self.counters.writes["routed"] += 1
+        return {"phone_number": record.to_wire(now)}
+
+    def _ReleasePhoneNumbers(self, request):
+        ids = request["ids"] or []
+        numbers = request["phone_numbers"] or []
+        if not ids and not numbers:
+            raise invalid("ids or phone_numbers is required")
+        malformed = _unique(number for number in numbers if not E164.match(number))
+        if malformed:
+            raise invalid("phone numbers are not in E.164 format: %s" % _listed(malformed), numbers=",".join(malformed))
+        targets = [self.by_id.get(record_id) for record_id in ids]
+        targets += [self.held.get(number) or self.latest.get(number) for number in numbers]
+        unknown = _unique(name for name, record in zip(ids + numbers, targets) if record is None)
+        if unknown:
+            raise TwirpError("not_found", "phone numbers not found: %s" % _listed(unknown), {"numbers": ",".join(unknown)})
+        now = now_ns()
+        for record in _unique(targets):
+            # Releasing a released number again changes nothing and is not an error.
+            if record.held:
+                record.released_at = record.updated_at = now
+                del self.held[record.e164_format]
+                self.counters.writes["released"] += 1
+        return {}
+
+    # ------------------------------------------------------------ introspection
+
+    def reset(self, overrides):
+        config = self.base_config.with_settings(overrides)
+        with self.lock:
+            self._clear(config)
+            self.counters = Counters()
+        return config
+
+    def configure(self, changes):
+        with self.lock:
+            self.config = self.config.with_settings(changes, RUNTIME_KEYS)
+            return self.config
+
+    def counters_snapshot(self):
+        with self.lock:
+            return self.counters.snapshot()
+
+    def reset_counters(self):
+        with self.lock:
+            self.counters = Counters()
+
+    def dump(self):
+        with self.lock:
+            now = now_ns()
+            return {
+                "version": 1,
+                "config": self.config.behaviour(),
+                "sequence": self.sequence,
+                "numbers": [record.to_state(now) for record in self.records],
+            }
+
+    def load(self, state):
+        """Replace the project's numbers (and the settings a dump carries); all or nothing."""
+        if not isinstance(state, dict):
+            raise ValueError("a state must be a JSON object")
+        numbers = state.get("numbers")
+        numbers = [] if numbers is None else numbers
+        if not isinstance(numbers, list):
+            raise ValueError("numbers must be a list")
+        sequence = state.get("sequence", 0)
+        if isinstance(sequence, bool) or not isinstance(sequence, int) or sequence < 0:
+            raise ValueError("sequence must be a non-negative integer")
+        with self.lock:
+            config = self.config.with_settings(state.get("config") or {})
+            stock = inventory(config.inventory_size, config.seed)
+            taken = {entry.get("id") for entry in numbers if isinstance(entry, dict) and entry.get("id")}
+            now = now_ns()
+            records, by_id, held = [], {}, set()
+
+            def new_id():
+                nonlocal sequence
+                record_id, sequence = _mint_id(config.seed, sequence, taken)
+                taken.add(record_id)
+                return record_id
+
+            for entry in numbers:
+                listing = stock.get(entry.get("e164_format")) if isinstance(entry, dict) else None
+                record = record_from_state(entry, listing, new_id, now, config.provisioning_delay)
+                if record.id in by_id:
+                    raise ValueError("id %s appears twice" % record.id)
+                if record.held and record.e164_format in held:
+                    raise ValueError("%s is held twice" % record.e164_format)
+                by_id[record.id] = record
+                if record.held:
+                    held.add(record.e164_format)
+                records.append(record)
+            self.config = config
+            self.inventory = stock
+            self._install(records, sequence)
+            return len(records)
