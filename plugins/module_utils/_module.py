@@ -1,0 +1,97 @@
+# -*- coding: utf-8 -*-
+# Copyright: livekit.sip contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Glue shared by the modules: the connection options, dependency checks, error reporting.
+
+This is the only layer that talks to AnsibleModule; everything below raises LiveKitError.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import traceback
+
+from ansible.module_utils.basic import env_fallback, missing_required_lib
+
+from ansible_collections.livekit.sip.plugins.module_utils._api import PhoneNumberApi
+from ansible_collections.livekit.sip.plugins.module_utils._auth import TokenSource
+from ansible_collections.livekit.sip.plugins.module_utils._errors import ConfigError, LiveKitError
+from ansible_collections.livekit.sip.plugins.module_utils._twirp import TwirpClient
+
+try:
+    import requests  # noqa: F401, pylint: disable=unused-import
+except ImportError:
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+else:
+    REQUESTS_IMPORT_ERROR = None
+
+try:
+    import jwt  # noqa: F401, pylint: disable=unused-import
+except ImportError:
+    JWT_IMPORT_ERROR = traceback.format_exc()
+else:
+    JWT_IMPORT_ERROR = None
+
+AUTH_ARGUMENT_SPEC = dict(
+    url=dict(type="str", fallback=(env_fallback, ["LIVEKIT_URL"])),
+    # The key only names the credential (it is the token's issuer); showing it helps debugging.
+    api_key=dict(type="str", no_log=False, fallback=(env_fallback, ["LIVEKIT_API_KEY"])),
+    api_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["LIVEKIT_API_SECRET"])),
+    validate_certs=dict(type="bool", default=True),
+    timeout=dict(type="float", default=10),
+    retries=dict(type="int", default=3),
+)
+
+
+def auth_argument_spec(**extra):
+    """The connection options merged with a module's own (``extra`` wins on a clash)."""
+    spec = dict((name, dict(option)) for name, option in AUTH_ARGUMENT_SPEC.items())
+    spec.update(extra)
+    return spec
+
+
+def check_dependencies(module):
+    """Fail with Ansible's standard message when a required library is missing."""
+    if REQUESTS_IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+    if JWT_IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("PyJWT"), exception=JWT_IMPORT_ERROR)
+
+
+def fail_with(module, exc, **result):
+    """Report a LiveKitError: a one-line ``msg`` and the structured ``error``."""
+    msg = " ".join(str(exc).split())
+    module.fail_json(msg=msg, error=exc.to_dict(), **result)
+
+
+def build_client(module):
+    """A TwirpClient from the module's connection options; raises ConfigError."""
+    params = module.params
+    if not params.get("url"):
+        raise ConfigError("url is missing: set the url option or LIVEKIT_URL")
+    if not params.get("api_key"):
+        raise ConfigError("api_key is missing: set the api_key option or LIVEKIT_API_KEY")
+    if not params.get("api_secret"):
+        raise ConfigError("api_secret is missing: set the api_secret option or LIVEKIT_API_SECRET")
+    if params["timeout"] <= 0:
+        raise ConfigError("timeout must be a positive number of seconds, not %s" % params["timeout"])
+    if params["retries"] < 0:
+        raise ConfigError("retries must be 0 or more, not %s" % params["retries"])
+    tokens = TokenSource(params["api_key"], params["api_secret"])
+    return TwirpClient(
+        params["url"],
+        tokens,
+        timeout=params["timeout"],
+        retries=params["retries"],
+        validate_certs=params["validate_certs"],
+    )
+
+
+def build_api(module):
+    """Check dependencies and settings, then return a PhoneNumberApi (or fail the module)."""
+    check_dependencies(module)
+    try:
+        return PhoneNumberApi(build_client(module))
+    except LiveKitError as exc:
+        fail_with(module, exc)

@@ -1,0 +1,481 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: livekit.sip contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: phone_number
+short_description: Buy, route and release LiveKit Cloud phone numbers
+version_added: 0.1.0
+description:
+  - Makes the project hold (O(state=present)) or not hold (O(state=absent)) the given phone
+    numbers, and routes held numbers to a SIP dispatch rule.
+  - A number is held when its status is V(pending), V(active) or V(offline). Released numbers,
+    and numbers the project never had, count as absent.
+  - The project's numbers are read with one paged listing; writes are made only where the
+    numbers differ from what was asked, so a second identical run changes nothing.
+  - B(Buying costs money and releasing is irreversible:) a released number goes back to the
+    shared pool, where anyone may buy it. Use check mode and O(purchase_limit) to stay in control.
+author:
+  - livekit.sip contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - livekit.sip.auth
+  - livekit.sip.auth.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reads the project's numbers and reports what would be bought, routed and released, without writing.
+  diff_mode:
+    support: full
+    details: Shows, per changed number, whether it is held, its status and its dispatch rules, before and after.
+options:
+  phone_numbers:
+    description:
+      - Phone numbers in E.164 format. Spaces, dashes, dots and parentheses are ignored, so
+        V(+1 (415\) 555-0100) works; a leading V(00) instead of V(+) is refused.
+      - Every number is checked before the first request; one that is not E.164 fails the task.
+      - A single number can be given as a string.
+      - Exactly one of O(phone_numbers) and O(ids) is required.
+    type: list
+    elements: str
+    aliases: [phone_number]
+  ids:
+    description:
+      - Ids (V(PN_...)) of numbers the project holds.
+      - With O(state=present) they can only be routed; an id the project does not hold fails
+        the task. With O(state=absent), unknown ids are no change.
+    type: list
+    elements: str
+  state:
+    description:
+      - V(present) buys the numbers the project does not hold, in one purchase, and routes held
+        numbers whose dispatch rules differ from O(sip_dispatch_rule_id).
+      - V(absent) releases the held numbers in one call.
+    type: str
+    choices: [present, absent]
+    default: present
+  sip_dispatch_rule_id:
+    description:
+      - SIP dispatch rule the numbers must be routed to (exactly this one rule).
+      - New numbers are bought with this rule.
+      - When not set, routing is left alone and new numbers are bought without a rule, so they
+        stay V(offline) until routed.
+    type: str
+  wait:
+    description:
+      - Wait until none of the numbers is V(pending) (being provisioned).
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - Seconds to wait with O(wait=true). The task fails naming the numbers still pending.
+    type: int
+    default: 300
+  purchase_limit:
+    description:
+      - The most numbers this task may buy. When the run would buy more, the task fails before
+        anything is bought (in check mode too).
+      - No limit when not set.
+    type: int
+  workers:
+    description:
+      - How many routing updates run at the same time (1 to 32).
+    type: int
+    default: 8
+  page_size:
+    description:
+      - How many numbers to ask the server for per page when reading the project's numbers
+        (1 to 1000).
+    type: int
+    default: 500
+notes:
+  - A purchase or release whose answer is lost is repeated with the same request id (see
+    O(retries)); if its outcome is still unknown, the project's numbers are listed to find out,
+    so a number is never bought twice.
+  - When a task fails part-way, RV(purchased), RV(routed) and RV(released) still list what was
+    done.
+seealso:
+  - module: livekit.sip.phone_number_search
+  - module: livekit.sip.phone_number_info
+"""
+
+EXAMPLES = r"""
+# Connection options come from LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET.
+- name: Preview buying two numbers; check mode reads but never writes
+  livekit.sip.phone_number:
+    phone_numbers:
+      - "+1 (415) 204-5605"
+      - "+14152051456"
+    sip_dispatch_rule_id: SDR_support
+  check_mode: true
+  register: preview
+
+- name: Show what would be bought
+  ansible.builtin.debug:
+    msg: "Would buy {{ preview.purchased | join(', ') }}"
+
+- name: Buy them routed to the support dispatch rule, at most two, and wait until provisioned
+  livekit.sip.phone_number:
+    phone_numbers:
+      - "+1 (415) 204-5605"
+      - "+14152051456"
+    sip_dispatch_rule_id: SDR_support
+    purchase_limit: 2
+    wait: true
+    wait_timeout: 120
+
+- name: Find one more number in the same area code
+  livekit.sip.phone_number_search:
+    country_code: US
+    area_code: "415"
+    limit: 1
+  register: found
+
+- name: Buy it without a dispatch rule (it stays offline until routed)
+  livekit.sip.phone_number:
+    phone_number: "{{ found.phone_numbers[0].e164_format }}"
+
+- name: Route it to the sales dispatch rule
+  livekit.sip.phone_number:
+    phone_number: "{{ found.phone_numbers[0].e164_format }}"
+    sip_dispatch_rule_id: SDR_sales
+  register: routed
+
+- name: Route the same number back to support, by id
+  livekit.sip.phone_number:
+    ids:
+      - "{{ routed.phone_numbers[0].id }}"
+    sip_dispatch_rule_id: SDR_support
+
+- name: Release all three numbers (irreversible), showing the change in diff mode
+  livekit.sip.phone_number:
+    phone_numbers:
+      - "+14152045605"
+      - "+14152051456"
+      - "{{ found.phone_numbers[0].e164_format }}"
+    state: absent
+  diff: true
+"""
+
+RETURN = r"""
+phone_numbers:
+  description:
+    - Records of the numbers the task is about that the project holds after the run, in the
+      order given. Numbers released (or never held) are left out.
+    - In check mode, the records predicted; a number to be bought has only RV(phone_numbers[].e164_format),
+      status V(pending) and its rule.
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - id: PN_7Jc3kQ2a
+      e164_format: "+14155550100"
+      country_code: US
+      area_code: "415"
+      number_type: local
+      locality: San Francisco
+      region: CA
+      spam_score: 0.0
+      capabilities: [voice, sms]
+      status: active
+      sip_dispatch_rule_id: SDR_support
+      sip_dispatch_rule_ids: [SDR_support]
+      created_at: "2025-09-08T12:00:00Z"
+      updated_at: "2025-09-08T12:00:05Z"
+      assigned_at: "2025-09-08T12:00:00Z"
+      released_at: null
+  contains:
+    id:
+      description: The number's id (V(PN_...)); empty for numbers not yet bought.
+      type: str
+      returned: always
+    e164_format:
+      description: The number in E.164 format.
+      type: str
+      returned: always
+    country_code:
+      description: ISO 3166-1 alpha-2 country code.
+      type: str
+      returned: always
+    area_code:
+      description: Area code; empty when the server does not report one.
+      type: str
+      returned: always
+    number_type:
+      description: Kind of number.
+      type: str
+      choices: [mobile, local, toll_free, unknown]
+      returned: always
+    locality:
+      description: City or locality; may be empty.
+      type: str
+      returned: always
+    region:
+      description: State or region; may be empty.
+      type: str
+      returned: always
+    spam_score:
+      description: Spam likelihood reported by the carrier; V(0.0) when unknown.
+      type: float
+      returned: always
+    capabilities:
+      description: What the number can do, for example V(voice) and V(sms).
+      type: list
+      elements: str
+      returned: always
+    status:
+      description:
+        - Status. V(pending) while being provisioned, V(offline) when held but not routed to a dispatch rule.
+        - V(unspecified) when the server gives none, as for numbers offered for sale.
+      type: str
+      choices: [active, pending, released, offline, unspecified]
+      returned: always
+    sip_dispatch_rule_id:
+      description: The first of RV(phone_numbers[].sip_dispatch_rule_ids), or empty.
+      type: str
+      returned: always
+    sip_dispatch_rule_ids:
+      description: SIP dispatch rules the number is routed to.
+      type: list
+      elements: str
+      returned: always
+    created_at:
+      description: When the record was created (ISO 8601, UTC), or V(null).
+      type: str
+      returned: always
+    updated_at:
+      description: When the record last changed (ISO 8601, UTC), or V(null).
+      type: str
+      returned: always
+    assigned_at:
+      description: When the number was bought (ISO 8601, UTC), or V(null).
+      type: str
+      returned: always
+    released_at:
+      description: When the number was released (ISO 8601, UTC), or V(null).
+      type: str
+      returned: always
+purchased:
+  description: Numbers bought (in check mode, that would be bought), E.164.
+  returned: always
+  type: list
+  elements: str
+  sample: ["+14155550100"]
+routed:
+  description: Held numbers routed to O(sip_dispatch_rule_id) (in check mode, that would be), E.164.
+  returned: always
+  type: list
+  elements: str
+  sample: ["+14155550101"]
+released:
+  description: Numbers released (in check mode, that would be), E.164.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+error:
+  description:
+    - What went wrong, when the task failed. C(msg) says the same on one line.
+  returned: failure
+  type: dict
+  contains:
+    code:
+      description:
+        - The Twirp error code from the server (for example V(not_found), V(unauthenticated),
+          V(resource_exhausted)), or a code of the collection for errors found before or
+          without an answer (V(invalid_phone_number), V(invalid_parameter), V(config),
+          V(transport), V(timeout), V(tls), V(malformed_response), V(pagination)).
+      type: str
+      returned: always
+    message:
+      description: The error message.
+      type: str
+      returned: always
+    http_status:
+      description: The HTTP status of the answer, or V(null) when there was none.
+      type: int
+      returned: always
+    request_id:
+      description: The C(X-Livekit-Request-Id) of the failed call, or V(null) when no call was made.
+      type: str
+      returned: always
+    meta:
+      description: Details the server attached to the error (Twirp C(meta)), all values strings.
+      type: dict
+      returned: always
+pending:
+  description: The numbers still pending when O(wait_timeout) ran out.
+  returned: when O(wait=true) timed out
+  type: list
+  elements: str
+  sample: ["+14155550100"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.livekit.sip.plugins.module_utils._e164 import normalize_many
+from ansible_collections.livekit.sip.plugins.module_utils._errors import LiveKitError, ParameterError
+from ansible_collections.livekit.sip.plugins.module_utils._execute import (
+    StepError,
+    WaitTimeout,
+    by_number,
+    held_records,
+    purchase,
+    release,
+    route,
+    wait_settled,
+)
+from ansible_collections.livekit.sip.plugins.module_utils._module import (
+    auth_argument_spec,
+    build_api,
+    fail_with,
+)
+from ansible_collections.livekit.sip.plugins.module_utils._planning import diff, make_plan, predict
+
+MAX_WORKERS = 32
+MAX_PAGE_SIZE = 1000
+
+
+def check_params(params):
+    """Validate what argument_spec cannot; raises ParameterError before any request."""
+    if not 1 <= params["workers"] <= MAX_WORKERS:
+        raise ParameterError("workers must be between 1 and %d, not %d" % (MAX_WORKERS, params["workers"]))
+    if not 1 <= params["page_size"] <= MAX_PAGE_SIZE:
+        raise ParameterError("page_size must be between 1 and %d, not %d" % (MAX_PAGE_SIZE, params["page_size"]))
+    if params["wait_timeout"] < 0:
+        raise ParameterError("wait_timeout must be 0 or more, not %d" % params["wait_timeout"])
+    if params["purchase_limit"] is not None and params["purchase_limit"] < 0:
+        raise ParameterError("purchase_limit must be 0 or more, not %d" % params["purchase_limit"])
+    rule = params["sip_dispatch_rule_id"]
+    if rule is not None and not rule.strip():
+        # The API can set a rule but has no way to clear one.
+        raise ParameterError("sip_dispatch_rule_id must not be empty; omit it to leave routing alone")
+    numbers = normalize_many(params["phone_numbers"] or [])
+    ids = []
+    for ident in params["ids"] or []:
+        ident = ident.strip()
+        if not ident:
+            raise ParameterError("ids must not contain empty strings")
+        if ident not in ids:
+            ids.append(ident)
+    if not numbers and not ids:
+        raise ParameterError("phone_numbers or ids must name at least one number")
+    return numbers, ids, rule.strip() if rule is not None else None
+
+
+class Run:
+    """What the run did so far, so that a failure part-way still reports it."""
+
+    def __init__(self):
+        self.purchased = []
+        self.routed = []
+        self.released = []
+        self.records = {}
+
+    def result(self):
+        return dict(
+            changed=bool(self.purchased or self.routed or self.released),
+            purchased=list(self.purchased),
+            routed=list(self.routed),
+            released=list(self.released),
+        )
+
+
+def execute(api, plan, params, run):
+    page_size = params["page_size"]
+    for rule, numbers in plan.purchase:
+        try:
+            records = purchase(api, numbers, rule, page_size)
+        except StepError as exc:
+            run.purchased.extend(exc.done)
+            raise
+        run.purchased.extend(numbers)
+        run.records.update(by_number(records))
+    if plan.route:
+        try:
+            route(api, plan.route, params["workers"], page_size)
+        except StepError as exc:
+            run.routed.extend(exc.done)
+            raise
+        run.routed.extend(plan.routed)
+    if plan.release:
+        try:
+            release(api, plan.release, page_size)
+        except StepError as exc:
+            run.released.extend(exc.done)
+            raise
+        run.released.extend(plan.release)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=auth_argument_spec(
+            phone_numbers=dict(type="list", elements="str", aliases=["phone_number"]),
+            ids=dict(type="list", elements="str"),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            sip_dispatch_rule_id=dict(type="str"),
+            wait=dict(type="bool", default=False),
+            wait_timeout=dict(type="int", default=300),
+            purchase_limit=dict(type="int"),
+            workers=dict(type="int", default=8),
+            page_size=dict(type="int", default=500),
+        ),
+        mutually_exclusive=[("phone_numbers", "ids")],
+        required_one_of=[("phone_numbers", "ids")],
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        numbers, ids, rule = check_params(params)
+    except LiveKitError as exc:
+        fail_with(module, exc)
+
+    api = build_api(module)
+    run = Run()
+    try:
+        current = held_records(api, params["page_size"])
+        plan = make_plan(current, params["state"], numbers=numbers, ids=ids, rule=rule,
+                         purchase_limit=params["purchase_limit"])
+    except LiveKitError as exc:
+        fail_with(module, exc, **run.result())
+
+    result = dict(
+        changed=plan.changed,
+        purchased=plan.purchased,
+        routed=plan.routed,
+        released=list(plan.release),
+    )
+    if module.check_mode:
+        if module._diff:
+            result["diff"] = diff(current, plan)
+        result["phone_numbers"] = predict(current, plan)
+        module.exit_json(**result)
+
+    try:
+        execute(api, plan, params, run)
+        records = current
+        if params["wait"] and plan.state == "present":
+            records = wait_settled(api, plan.targets, params["wait_timeout"], params["page_size"])
+        elif plan.changed:
+            records = held_records(api, params["page_size"])
+    except WaitTimeout as exc:
+        fail_with(module, exc, pending=exc.pending, **run.result())
+    except LiveKitError as exc:
+        fail_with(module, exc, **run.result())
+
+    index = by_number(records)
+    for number, record in run.records.items():
+        index.setdefault(number, record)
+    after = [index[n] for n in plan.targets if n in index]
+    result["phone_numbers"] = after
+    if module._diff:
+        result["diff"] = diff(current, plan, after)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

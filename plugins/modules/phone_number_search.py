@@ -1,0 +1,243 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: livekit.sip contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: phone_number_search
+short_description: Search the phone numbers LiveKit Cloud offers for purchase
+version_added: 0.1.0
+description:
+  - Lists phone numbers that are available to buy in a country, optionally in one area code.
+  - Reads only; never changes anything.
+author:
+  - livekit.sip contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - livekit.sip.auth
+  - livekit.sip.auth.attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads, so it behaves the same in check mode.
+  diff_mode:
+    support: N/A
+    details: The module changes nothing.
+options:
+  country_code:
+    description:
+      - ISO 3166-1 alpha-2 country code, for example V(US) or V(GB). Case does not matter.
+    type: str
+    required: true
+  area_code:
+    description:
+      - Only numbers in this area code, for example V(415).
+    type: str
+  limit:
+    description:
+      - The largest number of results to return.
+      - Pages are requested until this many numbers were found or the server has no more.
+    type: int
+    default: 50
+notes:
+  - Searching does not reserve anything. A number found here can be bought by someone else
+    before M(livekit.sip.phone_number) buys it.
+seealso:
+  - module: livekit.sip.phone_number
+  - module: livekit.sip.phone_number_info
+"""
+
+EXAMPLES = r"""
+# Connection options come from LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET.
+- name: Find local numbers in San Francisco
+  livekit.sip.phone_number_search:
+    country_code: US
+    area_code: "415"
+    limit: 5
+  register: found
+
+- name: Show the first number found
+  ansible.builtin.debug:
+    msg: "{{ found.phone_numbers[0].e164_format }} in {{ found.phone_numbers[0].locality }}"
+
+- name: Search with explicit connection options
+  livekit.sip.phone_number_search:
+    url: "{{ lookup('ansible.builtin.env', 'LIVEKIT_URL') }}"
+    api_key: "{{ lookup('ansible.builtin.env', 'LIVEKIT_API_KEY') }}"
+    api_secret: "{{ lookup('ansible.builtin.env', 'LIVEKIT_API_SECRET') }}"
+    country_code: gb
+    limit: 120
+  register: uk_numbers
+"""
+
+RETURN = r"""
+phone_numbers:
+  description:
+    - The numbers available, at most O(limit), as the server ordered them.
+    - Fields the server left out have their zero value.
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - id: ""
+      e164_format: "+14155550100"
+      country_code: US
+      area_code: "415"
+      number_type: local
+      locality: San Francisco
+      region: CA
+      spam_score: 0.0
+      capabilities: [voice, sms]
+      status: unspecified
+      sip_dispatch_rule_id: ""
+      sip_dispatch_rule_ids: []
+      created_at: null
+      updated_at: null
+      assigned_at: null
+      released_at: null
+  contains:
+    id:
+      description: The number's id (V(PN_...)); empty for numbers not yet bought.
+      type: str
+      returned: always
+    e164_format:
+      description: The number in E.164 format.
+      type: str
+      returned: always
+    country_code:
+      description: ISO 3166-1 alpha-2 country code.
+      type: str
+      returned: always
+    area_code:
+      description: Area code; empty when the server does not report one.
+      type: str
+      returned: always
+    number_type:
+      description: Kind of number.
+      type: str
+      choices: [mobile, local, toll_free, unknown]
+      returned: always
+    locality:
+      description: City or locality; may be empty.
+      type: str
+      returned: always
+    region:
+      description: State or region; may be empty.
+      type: str
+      returned: always
+    spam_score:
+      description: Spam likelihood reported by the carrier; V(0.0) when unknown.
+      type: float
+      returned: always
+    capabilities:
+      description: What the number can do, for example V(voice) and V(sms).
+      type: list
+      elements: str
+      returned: always
+    status:
+      description:
+        - Status. V(pending) while being provisioned, V(offline) when held but not routed to a dispatch rule.
+        - V(unspecified) when the server gives none, as for numbers offered for sale.
+      type: str
+      choices: [active, pending, released, offline, unspecified]
+      returned: always
+    sip_dispatch_rule_id:
+      description: The first of RV(phone_numbers[].sip_dispatch_rule_ids), or empty.
+      type: str
+      returned: always
+    sip_dispatch_rule_ids:
+      description: SIP dispatch rules the number is routed to.
+      type: list
+      elements: str
+      returned: always
+    created_at:
+      description: When the record was created (ISO 8601, UTC), or V(null).
+      type: str
+      returned: always
+    updated_at:
+      description: When the record last changed (ISO 8601, UTC), or V(null).
+      type: str
+      returned: always
+    assigned_at:
+      description: When the number was bought (ISO 8601, UTC), or V(null).
+      type: str
+      returned: always
+    released_at:
+      description: When the number was released (ISO 8601, UTC), or V(null).
+      type: str
+      returned: always
+error:
+  description:
+    - What went wrong, when the task failed. C(msg) says the same on one line.
+  returned: failure
+  type: dict
+  contains:
+    code:
+      description:
+        - The Twirp error code from the server (for example V(not_found), V(unauthenticated),
+          V(resource_exhausted)), or a code of the collection for errors found before or
+          without an answer (V(invalid_phone_number), V(invalid_parameter), V(config),
+          V(transport), V(timeout), V(tls), V(malformed_response), V(pagination)).
+      type: str
+      returned: always
+    message:
+      description: The error message.
+      type: str
+      returned: always
+    http_status:
+      description: The HTTP status of the answer, or V(null) when there was none.
+      type: int
+      returned: always
+    request_id:
+      description: The C(X-Livekit-Request-Id) of the failed call, or V(null) when no call was made.
+      type: str
+      returned: always
+    meta:
+      description: Details the server attached to the error (Twirp C(meta)), all values strings.
+      type: dict
+      returned: always
+"""
+
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.livekit.sip.plugins.module_utils._errors import LiveKitError, ParameterError
+from ansible_collections.livekit.sip.plugins.module_utils._module import (
+    auth_argument_spec,
+    build_api,
+    fail_with,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=auth_argument_spec(
+            country_code=dict(type="str", required=True),
+            area_code=dict(type="str"),
+            limit=dict(type="int", default=50),
+        ),
+        supports_check_mode=True,
+    )
+    country = module.params["country_code"].strip().upper()
+    if not re.match(r"^[A-Z]{2}$", country):
+        fail_with(module, ParameterError(
+            "country_code %r is not an ISO 3166-1 alpha-2 code such as US or GB"
+            % module.params["country_code"]
+        ))
+    if module.params["limit"] < 1:
+        fail_with(module, ParameterError("limit must be 1 or more, not %d" % module.params["limit"]))
+    area = module.params["area_code"]
+    api = build_api(module)
+    try:
+        records = api.search(country, area_code=area.strip() if area else None, limit=module.params["limit"])
+    except LiveKitError as exc:
+        fail_with(module, exc)
+    module.exit_json(changed=False, phone_numbers=records)
+
+
+if __name__ == "__main__":
+    main()

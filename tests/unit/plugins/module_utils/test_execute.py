@@ -1,0 +1,257 @@
+"""Carrying out plans: verification of lost writes, concurrent routing, waiting."""
+
+import threading
+
+import pytest
+
+from ansible_collections.livekit.sip.plugins.module_utils import _errors as errors
+from ansible_collections.livekit.sip.plugins.module_utils._api import ListResult
+from ansible_collections.livekit.sip.plugins.module_utils._execute import (
+    StepError,
+    WaitTimeout,
+    outcome_unknown,
+    purchase,
+    release,
+    route,
+    wait_settled,
+)
+from ansible_collections.livekit.sip.plugins.module_utils._planning import Route
+from ansible_collections.livekit.sip.plugins.module_utils._records import normalize_record
+
+A, B, C = "+14155550101", "+14155550102", "+14155550103"
+
+
+def rec(e164, status="active", rules=()):
+    return normalize_record({"id": "PN_" + e164[-3:], "e164_format": e164,
+                             "status": "PHONE_NUMBER_STATUS_" + status.upper(), "sip_dispatch_rule_ids": list(rules)})
+
+
+def api_error(status, code, msg="x", attempts=1):
+    exc = errors.error_from_response(status, ('{"code": "%s", "msg": "%s"}' % (code, msg)).encode(), request_id="rid")
+    exc.attempts = attempts
+    return exc
+
+
+class FakeApi:
+    """In-memory project: ``held`` maps E.164 to records; writes can be told to fail."""
+
+    def __init__(self, held=(), purchase_error=None, apply_purchase=False, release_error=None,
+                 apply_release=False, update_errors=None, list_error=None):
+        self.held = dict((r["e164_format"], r) for r in held)
+        self.purchase_error = purchase_error
+        self.apply_purchase = apply_purchase
+        self.release_error = release_error
+        self.apply_release = apply_release
+        self.update_errors = update_errors or {}
+        self.list_error = list_error
+        self.calls = []
+        self.lock = threading.Lock()
+        self.threads = set()
+
+    def list(self, statuses=None, sip_dispatch_rule_id=None, limit=None, page_size=500):
+        self.calls.append(("list", statuses))
+        if self.list_error:
+            raise self.list_error
+        return ListResult(list(self.held.values()), len(self.held), 0, 1)
+
+    def purchase(self, numbers, sip_dispatch_rule_id=None, request_id=None):
+        self.calls.append(("purchase", list(numbers), sip_dispatch_rule_id, request_id))
+        if self.purchase_error is None or self.apply_purchase:
+            for n in numbers:
+                self.held[n] = rec(n, "pending", [sip_dispatch_rule_id] if sip_dispatch_rule_id else [])
+        if self.purchase_error is not None:
+            raise self.purchase_error
+        return [self.held[n] for n in numbers]
+
+    def update(self, rule, id=None, phone_number=None, request_id=None):
+        with self.lock:
+            self.calls.append(("update", id or phone_number, rule))
+            self.threads.add(threading.current_thread().name)
+        key = phone_number or next(n for n, r in self.held.items() if r["id"] == id)
+        if key in self.update_errors:
+            raise self.update_errors[key]
+        self.held[key] = dict(self.held[key], sip_dispatch_rule_ids=[rule], sip_dispatch_rule_id=rule)
+        return self.held[key]
+
+    def release(self, ids=None, phone_numbers=None, request_id=None):
+        self.calls.append(("release", list(phone_numbers)))
+        if self.release_error is None or self.apply_release:
+            for n in phone_numbers:
+                self.held.pop(n, None)
+        if self.release_error is not None:
+            raise self.release_error
+
+
+@pytest.mark.parametrize("exc, unknown", [
+    (errors.TransportError("reset by peer"), True),
+    (errors.TransportTimeout("slow"), True),
+    (errors.ResponseError("truncated"), True),
+    (errors.TLSError("bad cert"), False),
+    (api_error(503, "unavailable", attempts=4), True),
+    (api_error(500, "internal"), True),
+    (api_error(412, "failed_precondition", "phone numbers not available", attempts=2), True),
+    (api_error(412, "failed_precondition", "phone numbers not available", attempts=1), False),
+    (api_error(404, "not_found"), False),
+    (api_error(429, "resource_exhausted", "quota exceeded"), False),
+    (errors.ConfigError("x"), False),
+])
+def test_outcome_unknown(exc, unknown):
+    assert outcome_unknown(exc) is unknown
+
+
+def test_purchase_success_passes_rule_and_a_request_id():
+    api = FakeApi()
+    records = purchase(api, [A, B], "SDR_1", 500)
+    assert [r["e164_format"] for r in records] == [A, B]
+    assert api.calls[0][:3] == ("purchase", [A, B], "SDR_1")
+    assert api.calls[0][3]
+
+
+def test_purchase_without_rule_sends_none():
+    api = FakeApi()
+    purchase(api, [A], "", 500)
+    assert api.calls[0][2] is None
+
+
+def test_lost_answer_of_a_successful_purchase_is_verified_not_repeated():
+    api = FakeApi(purchase_error=errors.TransportError("connection reset"), apply_purchase=True)
+    records = purchase(api, [A, B], None, 500)
+    assert [r["e164_format"] for r in records] == [A, B]
+    assert [c[0] for c in api.calls] == ["purchase", "list"]
+
+
+def test_refused_retry_of_a_successful_purchase_is_success():
+    exc = api_error(412, "failed_precondition", "phone numbers not available: +1", attempts=2)
+    api = FakeApi(purchase_error=exc, apply_purchase=True)
+    assert len(purchase(api, [A], None, 500)) == 1
+
+
+def test_lost_purchase_that_did_not_happen_fails_naming_numbers():
+    api = FakeApi(purchase_error=errors.TransportError("connection refused"))
+    with pytest.raises(StepError) as info:
+        purchase(api, [A, B], None, 500)
+    assert A in str(info.value) and B in str(info.value)
+    assert "nothing was bought" in str(info.value)
+    assert info.value.done == [] and info.value.failed == [A, B]
+    assert info.value.code == "transport"
+    assert [c[0] for c in api.calls] == ["purchase", "list"]
+
+
+def test_definitive_refusal_is_not_verified():
+    api = FakeApi(purchase_error=api_error(404, "not_found", "phone numbers not available: " + A))
+    with pytest.raises(StepError) as info:
+        purchase(api, [A], None, 500)
+    assert info.value.code == "not_found"
+    assert info.value.http_status == 404
+    assert info.value.request_id == "rid"
+    assert A in str(info.value) and "nothing was bought" in str(info.value)
+    assert [c[0] for c in api.calls] == ["purchase"]
+
+
+def test_verification_listing_failure_is_reported():
+    api = FakeApi(purchase_error=errors.TransportError("cut"), list_error=errors.TransportError("still cut"))
+    with pytest.raises(StepError) as info:
+        purchase(api, [A], None, 500)
+    assert "may or may not" in str(info.value)
+
+
+def test_route_runs_concurrently_and_reports_partial_failure():
+    held = [rec(n) for n in ("+1415555%04d" % i for i in range(20))]
+    failing = held[3]["e164_format"]
+    api = FakeApi(held=held, update_errors={failing: api_error(404, "not_found", "gone")})
+    routes = [Route(r["e164_format"], "", [], "SDR_9") for r in held]
+    with pytest.raises(StepError) as info:
+        route(api, routes, workers=4)
+    assert info.value.failed == [failing]
+    assert failing in str(info.value)
+    assert len(info.value.done) == 19 and failing not in info.value.done
+    assert 1 < len(api.threads) <= 4
+
+
+def test_lost_route_answers_are_verified_by_one_listing():
+    class LosesAnswers(FakeApi):
+        def update(self, rule, id=None, phone_number=None, request_id=None):
+            record = FakeApi.update(self, rule, id=id, phone_number=phone_number)
+            if phone_number == A:
+                raise errors.TransportError("answer lost")
+            return record
+
+    api = LosesAnswers(held=[rec(A), rec(B)], update_errors={B: errors.TransportError("never arrived")})
+    with pytest.raises(StepError) as info:
+        route(api, [Route(A, "", [], "SDR_1"), Route(B, "", [], "SDR_1")], workers=2)
+    assert info.value.done == [A]
+    assert info.value.failed == [B]
+    assert [c[0] for c in api.calls].count("list") == 1
+
+
+def test_route_by_id_when_known():
+    api = FakeApi(held=[rec(A)])
+    result = route(api, [Route(A, "PN_101", [], "SDR_2")], workers=8)
+    assert result[A]["sip_dispatch_rule_ids"] == ["SDR_2"]
+    assert api.calls == [("update", "PN_101", "SDR_2")]
+
+
+def test_route_nothing_makes_no_call():
+    api = FakeApi()
+    assert route(api, [], workers=8) == {}
+    assert api.calls == []
+
+
+def test_release_one_call():
+    api = FakeApi(held=[rec(A), rec(B)])
+    release(api, [A, B], 500)
+    assert api.calls == [("release", [A, B])]
+    assert api.held == {}
+
+
+def test_lost_release_is_verified():
+    api = FakeApi(held=[rec(A)], release_error=errors.TransportError("cut"), apply_release=True)
+    release(api, [A], 500)
+    assert [c[0] for c in api.calls] == ["release", "list"]
+
+
+def test_lost_release_that_did_not_happen_fails():
+    api = FakeApi(held=[rec(A)], release_error=errors.TransportError("cut"))
+    with pytest.raises(StepError) as info:
+        release(api, [A], 500)
+    assert info.value.failed == [A]
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_wait_until_no_number_is_pending():
+    clock = Clock()
+    api = FakeApi(held=[rec(A, "pending"), rec(B, "active")])
+    original = api.list
+
+    def settling(**kwargs):
+        if clock.now >= 1.0:
+            api.held[A] = rec(A, "active")
+        return original(**kwargs)
+
+    api.list = settling
+    records = wait_settled(api, [A, B], timeout=60, page_size=500, sleep=clock.sleep, clock=clock)
+    assert all(r["status"] == "active" for r in records)
+    assert clock.sleeps == [0.5, 0.75]
+
+
+def test_wait_times_out_naming_pending_numbers():
+    clock = Clock()
+    api = FakeApi(held=[rec(A, "pending"), rec(B, "active"), rec(C, "pending")])
+    with pytest.raises(WaitTimeout) as info:
+        wait_settled(api, [A, B], timeout=3, page_size=500, sleep=clock.sleep, clock=clock)
+    assert info.value.pending == [A]
+    assert A in str(info.value) and C not in str(info.value)
+    assert clock.now == pytest.approx(3)
+    assert max(clock.sleeps) <= 3
