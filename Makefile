@@ -51,7 +51,15 @@ sanity: venv
 lint: venv link
 	$(BIN)/ansible-lint --profile production
 
-test: units emulator-tests integration sanity lint
+test: units emulator-tests integration sanity lint molecule
+
+# The role against the bundled emulator, with the collection built and installed as a user would.
+demo: venv
+	VENV_BIN=$(abspath $(BIN)) bash scripts/demo.sh
+
+# Every scenario under extensions/molecule; each starts and stops its own emulator.
+molecule: venv link
+	$(BIN)/molecule test --all
 
 emulator: venv
 	$(BIN)/python -m tests.emulator serve --port $(EMULATOR_PORT)

@@ -1,0 +1,66 @@
+"""phone_number_fleet's purchase loop: candidates bought by someone else are replaced, a bounded number of times."""
+
+import pytest
+
+from ansible_collections.livekit.sip.plugins.module_utils import _errors as errors
+from ansible_collections.livekit.sip.plugins.module_utils._fleet import FleetPlan, PoolEntry
+from ansible_collections.livekit.sip.plugins.module_utils._planning import PlanError
+from ansible_collections.livekit.sip.plugins.module_utils._records import normalize_record
+from ansible_collections.livekit.sip.plugins.modules import phone_number_fleet as module
+
+
+def sf(n):
+    return "+1415555%04d" % n
+
+
+class RivalApi:
+    """Each purchase loses its first ``rivals`` attempts: someone else buys the first number first."""
+
+    def __init__(self, rivals):
+        self.rivals = rivals
+        self.calls = []
+
+    def purchase(self, numbers, sip_dispatch_rule_id=None, request_id=None):
+        self.calls.append(list(numbers))
+        if len(self.calls) <= self.rivals:
+            body = '{"code": "failed_precondition", "msg": "phone numbers not available: %s"}' % numbers[0]
+            raise errors.error_from_response(412, body.encode())
+        return [normalize_record({"e164_format": n, "status": "PHONE_NUMBER_STATUS_PENDING"}) for n in numbers]
+
+
+def fleet_with_candidates(count, offered):
+    fleet = FleetPlan([], [], [PoolEntry(0, "US", "415", count, "R")])
+    fleet.choose(fleet.pools[0], [normalize_record({"e164_format": sf(n), "country_code": "US", "area_code": "415"})
+                                  for n in range(offered)])
+    fleet.finish(release_unlisted=False)
+    return fleet
+
+
+def test_taken_candidates_are_replaced_until_the_purchase_succeeds():
+    fleet = fleet_with_candidates(2, 6)
+    api = RivalApi(rivals=2)
+    run = module.Run()
+    bought = module.buy(api, fleet, "R", [sf(0), sf(1)], 500, run)
+    assert api.calls == [[sf(0), sf(1)], [sf(2), sf(1)], [sf(3), sf(1)]]
+    assert bought == run.purchased == [sf(3), sf(1)]
+    assert fleet.pool_results(set(bought))[0]["purchased"] == [sf(3), sf(1)]
+
+
+def test_attempts_are_bounded():
+    fleet = fleet_with_candidates(1, 40)
+    api = RivalApi(rivals=100)
+    with pytest.raises(PlanError, match="after %d purchases in a row were refused" % module.MAX_PURCHASE_ATTEMPTS):
+        module.buy(api, fleet, "R", [sf(0)], 500, module.Run())
+    assert len(api.calls) == module.MAX_PURCHASE_ATTEMPTS
+
+
+def test_other_purchase_errors_are_not_retried():
+    class QuotaApi(RivalApi):
+        def purchase(self, numbers, sip_dispatch_rule_id=None, request_id=None):
+            self.calls.append(list(numbers))
+            raise errors.error_from_response(429, b'{"code": "resource_exhausted", "msg": "quota exceeded"}')
+
+    api = QuotaApi(0)
+    with pytest.raises(errors.LiveKitError, match="quota exceeded"):
+        module.buy(api, fleet_with_candidates(1, 5), "R", [sf(0)], 500, module.Run())
+    assert len(api.calls) == 1
