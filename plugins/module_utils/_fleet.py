@@ -406,12 +406,44 @@ class FleetPlan:
         if pool.buy:
             _buy(plan, groups, rule or "", pool.buy)
 
+    def accounted(self):
+        """The numbers the entries hold once the run is done: explicit ones and the pools'."""
+        numbers = [entry.number for entry in self.numbers if entry.state == "present"]
+        return numbers + [n for pool in self.pools for n in pool.claimed + pool.buy]
+
+    def pending(self):
+        """Numbers the entries account for that were still being provisioned when last read."""
+        return [n for n in self.accounted() if self.by_number.get(n, {}).get("status") == "pending"]
+
     def owner(self, number):
         """The pool that chose ``number`` to buy, or None for an explicit entry."""
         for pool in self.pools:
             if number in pool.buy:
                 return pool
         return None
+
+    def adopt(self, held):
+        """Count candidates as held that the project holds by now; returns the routes they need.
+
+        A purchase refused because the project itself holds the numbers means another run
+        converging the same project bought them between this run's listing and its purchase.
+        They are the numbers this run wanted, so they count as held (a pool's ``claimed``)
+        rather than being replaced by spares, which would buy more than the entries ask for.
+        ``held`` maps E.164 to the records read after the refusal.
+        """
+        routes = []
+        for number, record in held.items():
+            pool = self.owner(number)
+            if pool is not None:
+                pool.buy.remove(number)
+                pool.claimed.append(number)
+                rule = pool.entry.rule
+            else:
+                rule = next(entry.rule for entry in self.numbers if entry.number == number)
+            self.by_number[number] = record
+            if rule and record["sip_dispatch_rule_ids"] != [rule]:
+                routes.append(_route(record, rule))
+        return routes
 
     def replace_taken(self, numbers, taken):
         """The purchase list with ``taken`` candidates swapped for their pools' spares.

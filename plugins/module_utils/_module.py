@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 import traceback
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
@@ -17,7 +18,7 @@ from ansible.module_utils.basic import env_fallback, missing_required_lib
 from ansible_collections.livekit.sip.plugins.module_utils._api import PhoneNumberApi
 from ansible_collections.livekit.sip.plugins.module_utils._auth import TokenSource
 from ansible_collections.livekit.sip.plugins.module_utils._errors import ConfigError, LiveKitError
-from ansible_collections.livekit.sip.plugins.module_utils._twirp import TwirpClient
+from ansible_collections.livekit.sip.plugins.module_utils._twirp import TwirpClient, is_retryable
 
 try:
     import requests  # noqa: F401, pylint: disable=unused-import
@@ -59,9 +60,30 @@ def check_dependencies(module):
         module.fail_json(msg=missing_required_lib("PyJWT"), exception=JWT_IMPORT_ERROR)
 
 
+# A message names at most this many numbers in a row; the result's lists have all of them.
+MESSAGE_NUMBERS = 10
+_NUMBER_RUN = re.compile(r"\+[0-9]{8,15}(?:, \+[0-9]{8,15})+")
+
+
+def _shorten(match):
+    numbers = match.group(0).split(", ")
+    if len(numbers) <= MESSAGE_NUMBERS:
+        return match.group(0)
+    return "%s and %d more" % (", ".join(numbers[:MESSAGE_NUMBERS]), len(numbers) - MESSAGE_NUMBERS)
+
+
 def fail_with(module, exc, **result):
-    """Report a LiveKitError: a one-line ``msg`` and the structured ``error``."""
-    msg = " ".join(str(exc).split())
+    """Report a LiveKitError: a one-line ``msg`` and the structured ``error``.
+
+    Lists of thousands of numbers (a spend guard tripped by a huge list, a server naming every
+    number of a refused purchase) are cut to the first few, so that the message stays readable.
+    A request that failed every time it was repeated says which option allows more repeats.
+    """
+    msg = _NUMBER_RUN.sub(_shorten, " ".join(str(exc).split()))
+    cause = getattr(exc, "cause", None) or exc
+    if (cause.attempts or 0) > 1 and is_retryable(cause):
+        msg += " (gave up after %d attempts; the retries option, livekit_retries in the role, allows more)" % (
+            cause.attempts)
     module.fail_json(msg=msg, error=exc.to_dict(), **result)
 
 
@@ -86,6 +108,12 @@ def build_client(module):
         retries=params["retries"],
         validate_certs=params["validate_certs"],
     )
+
+
+def api_calls(api):
+    """The ``api_calls`` return value: logical calls, HTTP attempts and retries made so far."""
+    stats = api.twirp.stats.as_dict()
+    return dict((name, stats[name]) for name in ("calls", "attempts", "retries"))
 
 
 def build_api(module):

@@ -16,9 +16,10 @@ description:
     An entry is either one number or a pool (so many numbers in a country and area code).
   - The project's numbers are read with one paged listing. Each pool that holds fewer numbers
     than it asks for is searched once; the numbers to buy are bought with one purchase per
-    dispatch rule; numbers routed elsewhere are routed concurrently; numbers to release are
-    released in one call. The number of API calls grows with the changes, not with the entries,
-    and a second identical run makes no write at all.
+    dispatch rule (per O(batch_size) numbers); numbers routed elsewhere are routed concurrently;
+    numbers to release are released in one call (per O(batch_size) numbers). The number of API
+    calls grows with the changes and the pages, not with the entries, and a second identical run
+    makes no write at all.
   - Numbers the project already holds count toward a pool when they are in its country and
     area code and no number entry names them, whatever rule they are routed to; when the pool
     names a rule, they are routed to it. Pools with an area code choose before country-wide
@@ -110,7 +111,10 @@ options:
     default: 10
   wait:
     description:
-      - Wait until none of the numbers bought is V(pending) (being provisioned).
+      - Wait until none of the numbers the entries account for is V(pending) (being
+        provisioned). This covers the numbers bought, and numbers an earlier run bought that
+        are still provisioned, so that repeating a run that failed with O(wait_timeout) waits
+        for them.
     type: bool
     default: false
   wait_timeout:
@@ -129,6 +133,16 @@ options:
         (1 to 1000).
     type: int
     default: 500
+  batch_size:
+    description:
+      - The most numbers one purchase or one release call carries (1 to 1000). More numbers
+        for one dispatch rule are bought with several purchases, and more numbers to release
+        are released with several calls, one after the other.
+      - LiveKit does not document a limit per call; lower this if the server refuses large
+        requests.
+    type: int
+    default: 500
+    version_added: 0.1.0
 notes:
   - Searching costs nothing; the searches of check mode are real requests.
   - When a task fails part-way, RV(purchased), RV(routed) and RV(released) still list what was
@@ -323,6 +337,28 @@ unlisted:
   type: list
   elements: str
   sample: ["+14152045605"]
+api_calls:
+  description:
+    - The requests the task made to the server, the repeated ones included (see O(retries)), also
+      when it fails part-way.
+    - A run that needs many repeats is talking over a poor link or to a busy service; raise
+      O(retries) when tasks fail after running out of them.
+  returned: when the options were valid
+  type: dict
+  sample: {calls: 6, attempts: 7, retries: 1}
+  contains:
+    calls:
+      description: API calls made; a call repeated after a failure counts once.
+      type: int
+      returned: always
+    attempts:
+      description: HTTP requests sent, repeats included.
+      type: int
+      returned: always
+    retries:
+      description: Repeats made, RV(api_calls.attempts) minus RV(api_calls.calls).
+      type: int
+      returned: always
 pools:
   description: One item per pool entry, in the order of O(entries).
   returned: success
@@ -375,6 +411,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._errors import LiveKit
 from ansible_collections.livekit.sip.plugins.module_utils._execute import (
     StepError,
     WaitTimeout,
+    by_number,
     held_records,
     purchase,
     release,
@@ -388,6 +425,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._fleet import (
     taken_numbers,
 )
 from ansible_collections.livekit.sip.plugins.module_utils._module import (
+    api_calls,
     auth_argument_spec,
     build_api,
     fail_with,
@@ -396,6 +434,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._planning import PlanE
 
 MAX_WORKERS = 32
 MAX_PAGE_SIZE = 1000
+MAX_BATCH_SIZE = 1000
 # Each attempt replaces at least one candidate someone else bought; the bound keeps a busy
 # inventory from turning one task into an unbounded series of purchase calls.
 MAX_PURCHASE_ATTEMPTS = 10
@@ -407,6 +446,8 @@ def check_params(params):
         raise ParameterError("workers must be between 1 and %d, not %d" % (MAX_WORKERS, params["workers"]))
     if not 1 <= params["page_size"] <= MAX_PAGE_SIZE:
         raise ParameterError("page_size must be between 1 and %d, not %d" % (MAX_PAGE_SIZE, params["page_size"]))
+    if not 1 <= params["batch_size"] <= MAX_BATCH_SIZE:
+        raise ParameterError("batch_size must be between 1 and %d, not %d" % (MAX_BATCH_SIZE, params["batch_size"]))
     if params["wait_timeout"] < 0:
         raise ParameterError("wait_timeout must be 0 or more, not %d" % params["wait_timeout"])
     if params["max_purchase"] < 0:
@@ -422,18 +463,22 @@ def check_params(params):
 class Run:
     """What the run did so far, so that a failure part-way still reports it."""
 
-    def __init__(self):
+    def __init__(self, api=None):
+        self.api = api
         self.purchased = []
         self.routed = []
         self.released = []
 
     def result(self):
-        return dict(
+        result = dict(
             changed=bool(self.purchased or self.routed or self.released),
             purchased=list(self.purchased),
             routed=list(self.routed),
             released=list(self.released),
         )
+        if self.api is not None:
+            result["api_calls"] = api_calls(self.api)
+        return result
 
 
 def plan_fleet(api, params, numbers, pools):
@@ -455,7 +500,8 @@ def plan_fleet(api, params, numbers, pools):
 def buy(api, fleet, rule, numbers, page_size, run):
     """One purchase for ``numbers``; candidates taken meanwhile are replaced and it is repeated.
 
-    Returns the numbers bought, which differ from ``numbers`` when candidates were replaced.
+    Returns the numbers bought, which differ from ``numbers`` when candidates were replaced or
+    were found held by the project (bought by a concurrent run).
     """
     for dummy in range(MAX_PURCHASE_ATTEMPTS):
         try:
@@ -465,7 +511,16 @@ def buy(api, fleet, rule, numbers, page_size, run):
             taken = [] if exc.done else taken_numbers(exc.cause, numbers)
             if not taken:
                 raise
-            numbers = fleet.replace_taken(numbers, taken)
+            # Refused numbers the project holds by now were bought by a run converging the same
+            # project at the same time: they count as held. Only the others need replacements.
+            ours = dict((n, r) for n, r in by_number(held_records(api, page_size)).items() if n in taken)
+            fleet.plan.route.extend(fleet.adopt(ours))
+            numbers = [n for n in numbers if n not in ours]
+            lost = [n for n in taken if n not in ours]
+            if lost:
+                numbers = fleet.replace_taken(numbers, lost)
+            if not numbers:
+                return numbers
             continue
         run.purchased.extend(numbers)
         return numbers
@@ -474,24 +529,32 @@ def buy(api, fleet, rule, numbers, page_size, run):
         "because candidates had been bought by someone else" % (rule or "(none)", MAX_PURCHASE_ATTEMPTS))
 
 
+def batches(items, size):
+    """``items`` in consecutive slices of at most ``size``."""
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
 def execute(api, fleet, params, run):
     plan = fleet.plan
     for position, (rule, numbers) in enumerate(plan.purchase):
-        plan.purchase[position] = (rule, buy(api, fleet, rule, numbers, params["page_size"], run))
+        bought = []
+        for batch in batches(numbers, params["batch_size"]):
+            bought.extend(buy(api, fleet, rule, batch, params["page_size"], run))
+        plan.purchase[position] = (rule, bought)
     if plan.route:
         try:
-            route(api, plan.route, params["workers"])
+            route(api, plan.route, params["workers"], params["page_size"])
         except StepError as exc:
             run.routed.extend(exc.done)
             raise
         run.routed.extend(plan.routed)
-    if plan.release:
+    for batch in batches(plan.release, params["batch_size"]):
         try:
-            release(api, plan.release, params["page_size"])
+            release(api, batch, params["page_size"])
         except StepError as exc:
             run.released.extend(exc.done)
             raise
-        run.released.extend(plan.release)
+        run.released.extend(batch)
 
 
 def main():
@@ -504,6 +567,7 @@ def main():
             wait_timeout=dict(type="int", default=300),
             workers=dict(type="int", default=8),
             page_size=dict(type="int", default=500),
+            batch_size=dict(type="int", default=500),
         ),
         supports_check_mode=True,
     )
@@ -514,7 +578,7 @@ def main():
         fail_with(module, exc)
 
     api = build_api(module)
-    run = Run()
+    run = Run(api)
     try:
         current, fleet = plan_fleet(api, params, numbers, pools)
     except LiveKitError as exc:
@@ -526,13 +590,16 @@ def main():
     if module.check_mode:
         if module._diff:
             result["diff"] = diff(current, plan)
-        module.exit_json(phone_numbers=predict(current, plan), pools=fleet.pool_results(), **result)
+        module.exit_json(phone_numbers=predict(current, plan), pools=fleet.pool_results(),
+                         api_calls=api_calls(api), **result)
 
     try:
         execute(api, fleet, params, run)
         records = current
-        if params["wait"] and run.purchased:
-            records = wait_settled(api, run.purchased, params["wait_timeout"], params["page_size"])
+        # Numbers held but still pending count too: a run repeated after a wait_timeout must
+        # wait for the numbers the first run bought, not return while they are provisioned.
+        if params["wait"] and (run.purchased or fleet.pending()):
+            records = wait_settled(api, fleet.accounted(), params["wait_timeout"], params["page_size"])
         elif plan.changed:
             records = held_records(api, params["page_size"])
     except WaitTimeout as exc:

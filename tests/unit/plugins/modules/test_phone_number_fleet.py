@@ -3,6 +3,7 @@
 import pytest
 
 from ansible_collections.livekit.sip.plugins.module_utils import _errors as errors
+from ansible_collections.livekit.sip.plugins.module_utils._api import ListResult
 from ansible_collections.livekit.sip.plugins.module_utils._fleet import FleetPlan, PoolEntry
 from ansible_collections.livekit.sip.plugins.module_utils._planning import PlanError
 from ansible_collections.livekit.sip.plugins.module_utils._records import normalize_record
@@ -26,6 +27,10 @@ class RivalApi:
             body = '{"code": "failed_precondition", "msg": "phone numbers not available: %s"}' % numbers[0]
             raise errors.error_from_response(412, body.encode())
         return [normalize_record({"e164_format": n, "status": "PHONE_NUMBER_STATUS_PENDING"}) for n in numbers]
+
+    def list(self, **kwargs):
+        # A refused purchase is checked against the project's numbers: the rival is another project.
+        return ListResult([], 0, 0, 1)
 
 
 def fleet_with_candidates(count, offered):
