@@ -15,14 +15,15 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
 # ansible-core warns when it cannot tell the locale; CI machines often have none.
 export LC_ALL ?= C.UTF-8
 
-.PHONY: help venv link demo test units emulator-tests integration sanity lint molecule bench docs emulator clean
+.PHONY: help venv link demo test units emulator-tests integration sanity lint molecule bench bench-smoke docs package emulator clean
 
 help:
 	@echo "make demo      provision numbers with the role against the bundled emulator"
-	@echo "make test      every check: unit, emulator, integration, sanity, lint, molecule"
+	@echo "make test      every check: unit, emulator, integration, sanity, lint, molecule, package"
 	@echo "make emulator  run the emulator in the foreground on EMULATOR_PORT ($(EMULATOR_PORT))"
 	@echo "make bench     the performance benchmark (see docs/performance.md)"
-	@echo "make docs      build the documentation site"
+	@echo "make docs      build the documentation site into .build/docs/html"
+	@echo "make package   build the Galaxy artifact, install it and run it; lint docs and changelog"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,7 +52,25 @@ sanity: venv
 lint: venv link
 	$(BIN)/ansible-lint --profile production
 
-test: units emulator-tests integration sanity lint molecule
+test: units emulator-tests integration bench-smoke sanity lint molecule package
+
+# docs/performance.md: the role against a per-number loop on the emulator (about 25 minutes with
+# the defaults). BENCH_ARGS chooses sizes, repetitions and latency, for example
+#   make bench BENCH_ARGS="--sizes 50,100 --main-size 100 --repeat 1"   (about 3 minutes)
+# Results: .build/bench/results.json, report.md and performance-fleet-size.png.
+BENCH_ARGS ?=
+bench: venv link
+	$(BIN)/python -m benchmarks.run --out .build/bench/results.json $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.report .build/bench/results.json --markdown .build/bench/report.md \
+		--plot .build/bench/performance-fleet-size.png --check
+
+# The benchmark at 10 numbers, both approaches, one run: the counting targets (no write on a
+# re-run, calls per page and per change, one release call), the rate-limited run and the report, in about 25 seconds.
+bench-smoke: venv link
+	$(BIN)/python -m benchmarks.run --sizes 10 --main-size 10 --repeat 1 --loop-repeat 1 --startup-runs 3 \
+		--out .build/bench/smoke/results.json --check
+	$(BIN)/python -m benchmarks.report .build/bench/smoke/results.json --markdown .build/bench/smoke/report.md \
+		--plot .build/bench/smoke/performance-fleet-size.png --check
 
 # The role against the bundled emulator, with the collection built and installed as a user would.
 demo: venv
@@ -60,6 +79,18 @@ demo: venv
 # Every scenario under extensions/molecule; each starts and stops its own emulator.
 molecule: venv link
 	$(BIN)/molecule test --all
+
+# Release readiness: the changelog and the documentation lint clean, then tests/package builds
+# the Galaxy artifact, installs it into .build/package/collections and runs playbooks from that
+# copy: the examples, the guides' playbooks, the AWX credential type, the execution environment.
+package: venv link
+	$(BIN)/antsibull-changelog lint
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
+	$(BIN)/python -m pytest -q tests/package
+
+# antsibull-docs reference of the modules and the role, the guides of docs/, the changelog.
+docs: venv link
+	$(BIN)/python docs/site/build.py
 
 emulator: venv
 	$(BIN)/python -m tests.emulator serve --port $(EMULATOR_PORT)
