@@ -9,25 +9,9 @@ import pytest
 import yaml
 
 from tests.integration.helpers import available, calls, writes
+from tests.integration.playbooks import PLAYBOOK, ROOT
 
 pytest_plugins = ["tests.emulator.fixtures"]
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PLAYBOOK = """
-- name: Provision phone numbers
-  hosts: all
-  gather_facts: false
-  roles:
-    - livekit.sip.phone_numbers
-  post_tasks:
-    - name: Keep the summary for the test
-      ansible.builtin.copy:
-        content: "{{ phone_numbers_summary | to_json }}"
-        dest: "{{ summary_path }}"
-        mode: "0600"
-      check_mode: false
-      changed_when: false
-"""
 
 
 class Playbook:
