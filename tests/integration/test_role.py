@@ -120,6 +120,8 @@ def test_the_spend_guard_defaults_to_ten(emulator, playbook):
     raised = playbook.run(livekit_phone_numbers=[{"country_code": "US", "count": 11}], livekit_phone_numbers_max_purchase=11)
     assert raised.returncode == 0, raised.output
     assert len(raised.summary["purchased"]) == 11
+    # The play output names ten numbers and counts the rest; the fact keeps all of them.
+    assert "Purchased (11): %s and 1 more" % ", ".join(raised.summary["purchased"][:10]) in raised.output
 
 
 @pytest.mark.parametrize("bad, message", [
