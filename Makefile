@@ -15,7 +15,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
 # ansible-core warns when it cannot tell the locale; CI machines often have none.
 export LC_ALL ?= C.UTF-8
 
-.PHONY: help venv link demo test units emulator-tests integration sanity lint molecule bench bench-smoke docs package emulator clean
+.PHONY: help venv link demo test ruff units emulator-tests integration sanity lint molecule bench bench-smoke docs package emulator clean
 
 help:
 	@echo "make demo      provision numbers with the role against the bundled emulator"
@@ -37,6 +37,11 @@ link:
 	@mkdir -p .build/collections/ansible_collections/livekit
 	@ln -sfn ../../../.. .build/collections/ansible_collections/livekit/sip
 
+# Lint and format check of every Python file (ruff.toml); `ruff format .` fixes the format.
+ruff: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
 units: venv link
 	$(BIN)/python -m pytest -q tests/unit
 
@@ -52,7 +57,7 @@ sanity: venv
 lint: venv link
 	$(BIN)/ansible-lint --profile production
 
-test: units emulator-tests integration bench-smoke sanity lint molecule package
+test: ruff units emulator-tests integration bench-smoke sanity lint molecule package
 
 # docs/performance.md: the role against a per-number loop on the emulator (about 25 minutes with
 # the defaults). BENCH_ARGS chooses sizes, repetitions and latency, for example

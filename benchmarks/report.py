@@ -6,6 +6,8 @@ Several files may be given (for example the loop measured in one run, the role i
 their steps are pooled and the medians taken over all repetitions.
 """
 
+from __future__ import annotations
+
 import argparse
 import json
 import statistics
@@ -24,8 +26,12 @@ def load(paths):
 
 
 def group(steps, approach, size, step, variant="clean"):
-    return [s for s in steps if (s["approach"], s["size"], s["step"], s["variant"]) == (approach, size, step, variant)
-            and s["rc"] == 0]
+    return [
+        s
+        for s in steps
+        if (s["approach"], s["size"], s["step"], s["variant"]) == (approach, size, step, variant)
+        and s["rc"] == 0
+    ]
 
 
 def median(runs, key="seconds"):
@@ -37,9 +43,12 @@ def calls_text(runs):
     if not runs:
         return "-"
     total = statistics.median(targets.total_calls(r) for r in runs)
-    methods = ", ".join("%s %d" % (m.replace("PhoneNumbers", "").replace("PhoneNumber", ""), n)
-                        for m, n in sorted(runs[0]["calls"].items()) if n)
-    return "%g (%s)" % (total, methods or "none")
+    methods = ", ".join(
+        "%s %d" % (m.replace("PhoneNumbers", "").replace("PhoneNumber", ""), n)
+        for m, n in sorted(runs[0]["calls"].items())
+        if n
+    )
+    return "{:g} ({})".format(total, methods or "none")
 
 
 def seconds_text(runs):
@@ -50,21 +59,27 @@ def seconds_text(runs):
 
 def loop_fit(steps):
     """Seconds per number of the loop's step a (least squares through the origin), or None."""
-    points = [(s["size"], s["seconds"]) for s in steps if s["approach"] == "loop" and s["step"] == "a" and s["rc"] == 0]
+    points = [
+        (s["size"], s["seconds"])
+        for s in steps
+        if s["approach"] == "loop" and s["step"] == "a" and s["rc"] == 0
+    ]
     if not points:
         return None
     return sum(n * t for n, t in points) / float(sum(n * n for n, t in points))
 
 
 def main_table(steps, size):
-    lines = ["| Step | Role (median) | Loop (median) | Ratio | Role: API calls | Loop: API calls |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| Step | Role (median) | Loop (median) | Ratio | Role: API calls | Loop: API calls |",
+        "|---|---|---|---|---|---|",
+    ]
     for step in scenario.STEPS:
         fleet, loop = group(steps, "fleet", size, step), group(steps, "loop", size, step)
         ratio = "%.0fx" % (median(loop) / median(fleet)) if fleet and loop else "-"
-        lines.append("| (%s) %s | %s | %s | %s | %s | %s |" % (
-            step, scenario.STEP_NAMES[step], seconds_text(fleet), seconds_text(loop), ratio,
-            calls_text(fleet), calls_text(loop)))
+        lines.append(
+            f"| ({step}) {scenario.STEP_NAMES[step]} | {seconds_text(fleet)} | {seconds_text(loop)} | {ratio} | {calls_text(fleet)} | {calls_text(loop)} |"
+        )
     return lines
 
 
@@ -77,7 +92,7 @@ def size_table(steps, sizes):
             loop_text, loop_s = seconds_text(loop), median(loop)
         elif fit:
             loop_s = fit * size
-            loop_text = "about %.0f s (extrapolated)" % loop_s
+            loop_text = f"about {loop_s:.0f} s (extrapolated)"
         else:
             loop_text, loop_s = "not run", None
         ratio = "%.0fx" % (loop_s / median(fleet)) if fleet and loop_s else "-"
@@ -89,15 +104,22 @@ def target_lines(steps, settings, size):
     lines = []
     for step in scenario.STEPS:
         runs = group(steps, "fleet", size, step)
-        for target, ok, detail in (targets.check_step(runs[0], settings) if runs else []):
+        for target, ok, detail in targets.check_step(runs[0], settings) if runs else []:
             if target.startswith("under"):
                 # The time target is judged on the median, not on the first run.
-                ok, detail = median(runs) < targets.TIME_LIMITS[step], "median %.2f s" % median(runs)
-            lines.append("| (%s) | %s | %s | %s |" % (step, target, detail, "met" if ok else "**missed**"))
+                ok, detail = (
+                    median(runs) < targets.TIME_LIMITS[step],
+                    f"median {median(runs):.2f} s",
+                )
+            lines.append(
+                "| ({}) | {} | {} | {} |".format(
+                    step, target, detail, "met" if ok else "**missed**"
+                )
+            )
     fleet, loop = group(steps, "fleet", size, "a"), group(steps, "loop", size, "a")
     if fleet and loop and size == targets.TIMED_SIZE:
         target, ok, detail = targets.check_ratio(median(fleet), median(loop))
-        lines.append("| (a) | %s | %s | %s |" % (target, detail, "met" if ok else "**missed**"))
+        lines.append("| (a) | {} | {} | {} |".format(target, detail, "met" if ok else "**missed**"))
     return ["| Step | Target | Measured | |", "|---|---|---|---|"] + lines
 
 
@@ -105,35 +127,58 @@ def rate_limited_lines(steps, size):
     runs = [s for s in steps if s["variant"] == "rate_limited"]
     if not runs:
         return ["No rate-limited run in these results."]
-    lines = ["| Step | Wall time | Exit status | 429 answers | API calls |", "|---|---|---|---|---|"]
+    lines = [
+        "| Step | Wall time | Exit status | 429 answers | API calls |",
+        "|---|---|---|---|---|",
+    ]
     for run in runs:
-        lines.append("| (%s) %s | %.2f s | %d | %d | %d |" % (
-            run["step"], scenario.STEP_NAMES[run["step"]], run["seconds"], run["rc"],
-            run["faults"].get("rate_limited", 0), targets.total_calls(run)))
+        lines.append(
+            "| (%s) %s | %.2f s | %d | %d | %d |"
+            % (
+                run["step"],
+                scenario.STEP_NAMES[run["step"]],
+                run["seconds"],
+                run["rc"],
+                run["faults"].get("rate_limited", 0),
+                targets.total_calls(run),
+            )
+        )
     return lines
 
 
 def markdown(results, steps):
     first = results[0]
-    sizes = sorted(set(s["size"] for s in steps))
-    size = max(set(s["size"] for s in steps if s["step"] == "d") or sizes)
+    sizes = sorted({s["size"] for s in steps})
+    size = max({s["size"] for s in steps if s["step"] == "d"} or sizes)
     settings = first["settings"]
     startup = next((r["startup"] for r in results if r.get("startup")), None)
-    out = ["# Benchmark results", "",
-           "Commands: " + "; ".join("`%s`" % r["command"] for r in results), "",
-           "Machine: %(cpus)s CPUs, %(cpu_model)s; Python %(python)s; %(ansible)s" % first["machine"],
-           "Load average (1 min) when the runs started: " + ", ".join("%.2f" % r["load_start"][0] for r in results),
-           "Emulator latency %(latency_ms)d ms per request; role workers %(workers)d." % settings]
+    out = [
+        "# Benchmark results",
+        "",
+        "Commands: " + "; ".join("`{}`".format(r["command"]) for r in results),
+        "",
+        "Machine: {cpus} CPUs, {cpu_model}; Python {python}; {ansible}".format(**first["machine"]),
+        "Load average (1 min) when the runs started: "
+        + ", ".join("{:.2f}".format(r["load_start"][0]) for r in results),
+        "Emulator latency %(latency_ms)d ms per request; role workers %(workers)d." % settings,
+    ]
     out += ["", "## %d numbers" % size, ""] + main_table(steps, size)
     out += ["", "## Targets", ""] + target_lines(steps, settings, size)
     out += ["", "## Fleet size", ""] + size_table(steps, sizes)
     out += ["", "## Rate limited", ""] + rate_limited_lines(steps, size)
     out += ["", "## Start-up cost", ""]
     if startup:
-        out.append("phone_number_fleet's imports and first token: median %.1f ms (max %.1f ms) over %d fresh "
-                   "interpreters; the interpreter alone: %.1f ms. Limit: %g ms." % (
-                       startup["imports_and_token_ms"], startup["imports_and_token_max_ms"], startup["runs"],
-                       startup["interpreter_ms"], startup["limit_ms"]))
+        out.append(
+            "phone_number_fleet's imports and first token: median %.1f ms (max %.1f ms) over %d fresh "
+            "interpreters; the interpreter alone: %.1f ms. Limit: %g ms."
+            % (
+                startup["imports_and_token_ms"],
+                startup["imports_and_token_max_ms"],
+                startup["runs"],
+                startup["interpreter_ms"],
+                startup["limit_ms"],
+            )
+        )
     else:
         out.append("Not measured in these results.")
     return "\n".join(out) + "\n"
@@ -145,10 +190,14 @@ def plot(steps, path):
     matplotlib.use("Agg")  # no display on CI machines
     import matplotlib.pyplot as plt
 
-    sizes = sorted(set(s["size"] for s in steps if s["step"] == "a"))
+    sizes = sorted({s["size"] for s in steps if s["step"] == "a"})
     figure, axes = plt.subplots(figsize=(7, 4.5), dpi=110)
-    fleet = [(n, median(group(steps, "fleet", n, "a"))) for n in sizes if group(steps, "fleet", n, "a")]
-    loop = [(n, median(group(steps, "loop", n, "a"))) for n in sizes if group(steps, "loop", n, "a")]
+    fleet = [
+        (n, median(group(steps, "fleet", n, "a"))) for n in sizes if group(steps, "fleet", n, "a")
+    ]
+    loop = [
+        (n, median(group(steps, "loop", n, "a"))) for n in sizes if group(steps, "loop", n, "a")
+    ]
     if fleet:
         axes.plot(*zip(*fleet), marker="o", label="role phone_numbers (one module call)")
     if loop:
@@ -157,8 +206,14 @@ def plot(steps, path):
     unmeasured = [n for n in sizes if n not in dict(loop)]
     if fit and unmeasured:
         line = [loop[-1]] + [(n, fit * n) for n in unmeasured if n > loop[-1][0]]
-        axes.plot(*zip(*line), linestyle="--", marker="s", markerfacecolor="none", color="C1",
-                  label="loop, extrapolated (%.2f s per number)" % fit)
+        axes.plot(
+            *zip(*line),
+            linestyle="--",
+            marker="s",
+            markerfacecolor="none",
+            color="C1",
+            label=f"loop, extrapolated ({fit:.2f} s per number)",
+        )
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("numbers provisioned into an empty project (step a)")
@@ -173,11 +228,15 @@ def plot(steps, path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.report", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("results", nargs="+")
     parser.add_argument("--markdown", help="write the report here (default: standard output)")
     parser.add_argument("--plot", help="write the PNG plot here")
-    parser.add_argument("--check", action="store_true", help="exit 1 when the report shows a missed target")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 when the report shows a missed target"
+    )
     args = parser.parse_args(argv)
     results, steps = load(args.results)
     text = markdown(results, steps)

@@ -8,6 +8,8 @@ an empty project; at the other sizes (the plot) only step a. ``--check`` exits 1
 of benchmarks.targets is missed.
 """
 
+from __future__ import annotations
+
 import argparse
 import json
 import os
@@ -22,8 +24,10 @@ from benchmarks import scenario, startup, targets
 from tests.emulator.client import AdminClient
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-PLAYBOOKS = {"fleet": ROOT / "benchmarks" / "playbooks" / "fleet.yml",
-             "loop": ROOT / "benchmarks" / "playbooks" / "loop.yml"}
+PLAYBOOKS = {
+    "fleet": ROOT / "benchmarks" / "playbooks" / "fleet.yml",
+    "loop": ROOT / "benchmarks" / "playbooks" / "loop.yml",
+}
 # The module defaults the role leaves alone, needed to state the call bounds.
 FLEET_PAGE_SIZE = 500
 FLEET_BATCH_SIZE = 500
@@ -32,31 +36,60 @@ API_KEY, API_SECRET = "devkey", "secret"
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--sizes", default="100,300,1000,3000", help="fleet sizes, comma-separated")
-    parser.add_argument("--main-size", type=int, default=1000,
-                        help="size at which steps a-d all run (0: step a only, at every size)")
+    parser.add_argument(
+        "--main-size",
+        type=int,
+        default=1000,
+        help="size at which steps a-d all run (0: step a only, at every size)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of the role's runs")
     # The loop takes about 25 minutes per repetition at the default sizes, hence one by default.
     parser.add_argument("--loop-repeat", type=int, default=1, help="repetitions of the loop's runs")
-    parser.add_argument("--loop-max-size", type=int, default=1000,
-                        help="the loop is not run above this size (the plot extrapolates it)")
+    parser.add_argument(
+        "--loop-max-size",
+        type=int,
+        default=1000,
+        help="the loop is not run above this size (the plot extrapolates it)",
+    )
     parser.add_argument("--approaches", default="fleet,loop", help="fleet, loop or both")
     parser.add_argument("--latency-ms", type=int, default=50, help="emulator delay per API request")
-    parser.add_argument("--workers", type=int, default=8, help="the role's concurrent routing updates")
-    parser.add_argument("--rules", type=int, default=5, help="dispatch rules the numbers are spread over")
-    parser.add_argument("--rate-limit", type=float, default=0.1,
-                        help="share of requests answered 429 in the extra rate-limited run of the role (0: no such run)")
-    parser.add_argument("--retry-after", type=int, default=1, help="Retry-After of those answers, in seconds")
-    parser.add_argument("--startup-runs", type=int, default=10, help="fresh interpreters for the start-up cost (0: skip)")
-    parser.add_argument("--out", default=str(ROOT / ".build" / "bench" / "results.json"), help="results file (JSON)")
+    parser.add_argument(
+        "--workers", type=int, default=8, help="the role's concurrent routing updates"
+    )
+    parser.add_argument(
+        "--rules", type=int, default=5, help="dispatch rules the numbers are spread over"
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        default=0.1,
+        help="share of requests answered 429 in the extra rate-limited run of the role (0: no such run)",
+    )
+    parser.add_argument(
+        "--retry-after", type=int, default=1, help="Retry-After of those answers, in seconds"
+    )
+    parser.add_argument(
+        "--startup-runs",
+        type=int,
+        default=10,
+        help="fresh interpreters for the start-up cost (0: skip)",
+    )
+    parser.add_argument(
+        "--out", default=str(ROOT / ".build" / "bench" / "results.json"), help="results file (JSON)"
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
-    args.sizes = sorted(set(int(s) for s in args.sizes.split(",") if s.strip()) | ({args.main_size} - {0}))
+    args.sizes = sorted(
+        {int(s) for s in args.sizes.split(",") if s.strip()} | ({args.main_size} - {0})
+    )
     args.approaches = [a for a in args.approaches.split(",") if a]
     unknown = set(args.approaches) - set(PLAYBOOKS)
     if unknown:
-        parser.error("unknown approach %s" % ", ".join(sorted(unknown)))
+        parser.error("unknown approach {}".format(", ".join(sorted(unknown))))
     return args
 
 
@@ -65,13 +98,26 @@ def machine():
     model = ""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "")
+            model = next(
+                (
+                    line.split(":", 1)[1].strip()
+                    for line in cpuinfo
+                    if line.startswith("model name")
+                ),
+                "",
+            )
     except OSError:
         pass
-    ansible = subprocess.run(["ansible-playbook", "--version"], capture_output=True, text=True,
-                             check=False).stdout.splitlines()
-    return {"cpus": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
-            "ansible": ansible[0] if ansible else "", "platform": platform.platform()}
+    ansible = subprocess.run(
+        ["ansible-playbook", "--version"], capture_output=True, text=True, check=False
+    ).stdout.splitlines()
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "ansible": ansible[0] if ansible else "",
+        "platform": platform.platform(),
+    }
 
 
 def load():
@@ -84,17 +130,38 @@ class Emulator:
     def __init__(self, workdir, latency_ms, inventory_size, env):
         self.pid_file = str(workdir / "emulator.pid")
         self.env = env
-        command = [sys.executable, "-m", "tests.emulator", "start", "--pid-file", self.pid_file, "--port", "0",
-                   "--latency-ms", str(latency_ms), "--inventory-size", str(inventory_size), "--quota", "1000000"]
-        started = subprocess.run(command, cwd=str(ROOT), env=env, capture_output=True, text=True, check=False)
+        command = [
+            sys.executable,
+            "-m",
+            "tests.emulator",
+            "start",
+            "--pid-file",
+            self.pid_file,
+            "--port",
+            "0",
+            "--latency-ms",
+            str(latency_ms),
+            "--inventory-size",
+            str(inventory_size),
+            "--quota",
+            "1000000",
+        ]
+        started = subprocess.run(
+            command, cwd=str(ROOT), env=env, capture_output=True, text=True, check=False
+        )
         if started.returncode:
-            raise SystemExit("the emulator did not start:\n%s%s" % (started.stdout, started.stderr))
+            raise SystemExit(f"the emulator did not start:\n{started.stdout}{started.stderr}")
         self.url = re.search(r"^LIVEKIT_URL=(\S+)$", started.stdout, re.M).group(1)
         self.admin = AdminClient(self.url)
 
     def stop(self):
-        subprocess.run([sys.executable, "-m", "tests.emulator", "stop", "--pid-file", self.pid_file],
-                       cwd=str(ROOT), env=self.env, capture_output=True, check=False)
+        subprocess.run(
+            [sys.executable, "-m", "tests.emulator", "stop", "--pid-file", self.pid_file],
+            cwd=str(ROOT),
+            env=self.env,
+            capture_output=True,
+            check=False,
+        )
 
 
 class Bench:
@@ -106,22 +173,43 @@ class Bench:
         self.emulator = None
 
     def settings(self):
-        return {"latency_ms": self.args.latency_ms, "workers": self.args.workers, "rules": self.args.rules,
-                "page_size": FLEET_PAGE_SIZE, "batch_size": FLEET_BATCH_SIZE, "loop_page_size": 1000,
-                "pipelining": True}
+        return {
+            "latency_ms": self.args.latency_ms,
+            "workers": self.args.workers,
+            "rules": self.args.rules,
+            "page_size": FLEET_PAGE_SIZE,
+            "batch_size": FLEET_BATCH_SIZE,
+            "loop_page_size": 1000,
+            "pipelining": True,
+        }
 
     def playbook(self, approach, size, step, label):
         """One timed ansible-playbook run; returns (seconds, exit status, log file)."""
         entries = scenario.desired(step, self.numbers[size], self.args.rules)
         state = scenario.write_state(self.workdir / ("state-%d-%s.json" % (size, step)), entries)
-        inventory = scenario.write_inventory(self.workdir / ("inventory-%d" % size), size, self.args.workers)
+        inventory = scenario.write_inventory(
+            self.workdir / ("inventory-%d" % size), size, self.args.workers
+        )
         log = self.workdir / "logs" / ("%s-%d-%s-%s.log" % (approach, size, label, step))
         log.parent.mkdir(parents=True, exist_ok=True)
-        command = ["ansible-playbook", "-i", str(inventory), str(PLAYBOOKS[approach]), "-e", "@%s" % state]
+        command = [
+            "ansible-playbook",
+            "-i",
+            str(inventory),
+            str(PLAYBOOKS[approach]),
+            "-e",
+            f"@{state}",
+        ]
         with open(log, "w", encoding="utf-8") as output:
             began = time.monotonic()
-            rc = subprocess.run(command, cwd=str(ROOT), env=self.env, stdout=output, stderr=subprocess.STDOUT,
-                                check=False).returncode
+            rc = subprocess.run(
+                command,
+                cwd=str(ROOT),
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                check=False,
+            ).returncode
             seconds = time.monotonic() - began
         return seconds, rc, log
 
@@ -134,16 +222,28 @@ class Bench:
             before = load()[0]
             seconds, rc, log = self.playbook(approach, size, step, "%s%d" % (variant, rep))
             counters = self.emulator.admin.counters()
-            record = {"approach": approach, "size": size, "step": step, "rep": rep, "variant": variant,
-                      "seconds": round(seconds, 3), "rc": rc, "calls": counters["calls"],
-                      "writes": counters["writes"], "load1": before,
-                      "faults": dict((k, v) for k, v in counters["faults"].items() if v) if faults else {}}
+            record = {
+                "approach": approach,
+                "size": size,
+                "step": step,
+                "rep": rep,
+                "variant": variant,
+                "seconds": round(seconds, 3),
+                "rc": rc,
+                "calls": counters["calls"],
+                "writes": counters["writes"],
+                "load1": before,
+                "faults": {k: v for k, v in counters["faults"].items() if v} if faults else {},
+            }
             self.steps.append(record)
-            print("%-5s %5d %s rep %d %-7s %8.2f s  rc %d  calls %d" % (
-                approach, size, step, rep, variant, seconds, rc, targets.total_calls(record)), flush=True)
+            print(
+                "%-5s %5d %s rep %d %-7s %8.2f s  rc %d  calls %d"
+                % (approach, size, step, rep, variant, seconds, rc, targets.total_calls(record)),
+                flush=True,
+            )
             self.save()
             if rc:
-                print("  failed; see %s" % log, flush=True)
+                print(f"  failed; see {log}", flush=True)
                 return
 
     def save(self):
@@ -155,10 +255,15 @@ class Bench:
 
     def run(self, argv):
         args = self.args
-        self.result = {"command": "python -m benchmarks.run " + " ".join(argv), "machine": machine(),
-                       "load_start": load(), "settings": self.settings(), "startup": None}
+        self.result = {
+            "command": "python -m benchmarks.run " + " ".join(argv),
+            "machine": machine(),
+            "load_start": load(),
+            "settings": self.settings(),
+            "startup": None,
+        }
         pool = scenario.inventory_size(max(args.sizes))
-        self.numbers = dict((size, scenario.pick_numbers(size, pool_size=pool)) for size in args.sizes)
+        self.numbers = {size: scenario.pick_numbers(size, pool_size=pool) for size in args.sizes}
         self.emulator = Emulator(self.workdir, args.latency_ms, pool, self.env)
         self.env["LIVEKIT_URL"] = self.emulator.url
         try:
@@ -171,7 +276,12 @@ class Bench:
                     for rep in range(reps):
                         self.measure(approach, size, steps, rep)
             if args.rate_limit > 0 and args.main_size and "fleet" in args.approaches:
-                faults = {"rate": args.rate_limit, "kinds": ["rate_limited"], "retry_after": args.retry_after, "seed": 1}
+                faults = {
+                    "rate": args.rate_limit,
+                    "kinds": ["rate_limited"],
+                    "retry_after": args.retry_after,
+                    "seed": 1,
+                }
                 self.measure("fleet", args.main_size, scenario.STEPS, 0, "rate_limited", faults)
         finally:
             self.emulator.stop()
@@ -183,20 +293,25 @@ class Bench:
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    env = dict(os.environ, LIVEKIT_API_KEY=API_KEY, LIVEKIT_API_SECRET=API_SECRET, ANSIBLE_NOCOLOR="1",
-               # The recommended setting, for both approaches: modules are piped, not copied to a file.
-               ANSIBLE_PIPELINING="1")
+    env = dict(
+        os.environ,
+        LIVEKIT_API_KEY=API_KEY,
+        LIVEKIT_API_SECRET=API_SECRET,
+        ANSIBLE_NOCOLOR="1",
+        # The recommended setting, for both approaches: modules are piped, not copied to a file.
+        ANSIBLE_PIPELINING="1",
+    )
     env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(ROOT / ".build" / "collections"))
     # Next to the results, so that the logs of a failed step can be read afterwards.
     workdir = pathlib.Path(args.out).with_suffix(".work")
     workdir.mkdir(parents=True, exist_ok=True)
     bench = Bench(args, workdir, env)
     bench.run(argv)
-    print("results: %s" % args.out)
+    print(f"results: {args.out}")
     if args.check:
         failed = targets.failures(bench.steps, bench.settings())
         for line in failed:
-            print("target missed: %s" % line, file=sys.stderr)
+            print(f"target missed: {line}", file=sys.stderr)
         return 1 if failed else 0
     return 0
 

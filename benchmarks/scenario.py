@@ -5,6 +5,8 @@ the same state again (b), moves a fifth of them to another rule (c), then releas
 Both approaches get exactly these states; only the playbook differs.
 """
 
+from __future__ import annotations
+
 import json
 import math
 import pathlib
@@ -48,13 +50,16 @@ def released(size):
 def desired(step, numbers, rule_count):
     """The entries of ``step`` (a list of phone_number_fleet entries)."""
     names = rules(rule_count)
-    entries = [{"phone_number": n, "sip_dispatch_rule_id": names[i % rule_count]} for i, n in enumerate(numbers)]
+    entries = [
+        {"phone_number": n, "sip_dispatch_rule_id": names[i % rule_count]}
+        for i, n in enumerate(numbers)
+    ]
     if step in ("c", "d"):
-        for entry in entries[:moved(len(numbers))]:
+        for entry in entries[: moved(len(numbers))]:
             entry["sip_dispatch_rule_id"] = MOVED_RULE
     if step == "d":
         # The released half is the end of the list, so the re-routed numbers stay held.
-        for entry in entries[len(numbers) - released(len(numbers)):]:
+        for entry in entries[len(numbers) - released(len(numbers)) :]:
             entry.pop("sip_dispatch_rule_id")
             entry["state"] = "absent"
     return entries
@@ -85,9 +90,14 @@ def write_inventory(directory, size, workers):
     # The interpreter is the controller's own: discovery could pick another python3 on the machine.
     (directory / "hosts.yml").write_text(
         "livekit_projects:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
-        "      ansible_python_interpreter: \"{{ ansible_playbook_python }}\"\n", encoding="utf-8")
+        '      ansible_python_interpreter: "{{ ansible_playbook_python }}"\n',
+        encoding="utf-8",
+    )
     (directory / "group_vars" / "livekit_projects.yml").write_text(
-        "livekit_phone_numbers_max_purchase: %d\nlivekit_phone_numbers_workers: %d\n" % (size, workers), encoding="utf-8")
+        "livekit_phone_numbers_max_purchase: %d\nlivekit_phone_numbers_workers: %d\n"
+        % (size, workers),
+        encoding="utf-8",
+    )
     return directory
 
 

@@ -5,6 +5,8 @@ A symlinked tree under ``.build/collections`` gives the source checkout that nam
 so tests exercise the files being edited, with no copy to keep in sync.
 """
 
+from __future__ import annotations
+
 import os
 import sys
 

@@ -12,6 +12,8 @@ Errors are not turned into pages: documentation antsibull-docs cannot parse, and
 warning (a broken link, a malformed option description), fail the build.
 """
 
+from __future__ import annotations
+
 import os
 import re
 import shutil
@@ -35,12 +37,14 @@ def tool(name):
 def run(argv):
     print("+ " + " ".join(argv), flush=True)
     if subprocess.run(argv, check=False).returncode != 0:
-        sys.exit("error: %s failed; see its messages above" % os.path.basename(argv[0]))
+        sys.exit(f"error: {os.path.basename(argv[0])} failed; see its messages above")
 
 
 def guides():
     names = [name[:-3] for name in os.listdir(os.path.join(ROOT, "docs")) if name.endswith(".md")]
-    return sorted(names, key=lambda name: (ORDER.index(name) if name in ORDER else len(ORDER), name))
+    return sorted(
+        names, key=lambda name: (ORDER.index(name) if name in ORDER else len(ORDER), name)
+    )
 
 
 def main():
@@ -50,8 +54,18 @@ def main():
     os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", os.path.join(ROOT, ".build", "collections"))
     # --squash-hierarchy: one collection, so its pages sit directly under collection/.
     # --fail-on-error: documentation that does not parse fails the build, not an error page.
-    run([tool("antsibull-docs"), "collection", "--use-current", "--squash-hierarchy", "--fail-on-error",
-         "--dest-dir", os.path.join(src, "collection"), "livekit.sip"])
+    run(
+        [
+            tool("antsibull-docs"),
+            "collection",
+            "--use-current",
+            "--squash-hierarchy",
+            "--fail-on-error",
+            "--dest-dir",
+            os.path.join(src, "collection"),
+            "livekit.sip",
+        ]
+    )
     names = guides()
     for name in names:
         with open(os.path.join(ROOT, "docs", name + ".md")) as handle:
@@ -65,13 +79,24 @@ def main():
         index = handle.read().replace("@GUIDES@", "\n".join(names))
     with open(os.path.join(src, "index.md"), "w") as handle:
         handle.write(index)
-    run([tool("sphinx-build"), "-b", "html", "-W", "--keep-going", "-q", src, os.path.join(OUT, "html")])
+    run(
+        [
+            tool("sphinx-build"),
+            "-b",
+            "html",
+            "-W",
+            "--keep-going",
+            "-q",
+            src,
+            os.path.join(OUT, "html"),
+        ]
+    )
     # Guides show their figures with raw <img> tags (a Markdown image breaks the -W build on
     # GitHub-relative paths), which Sphinx does not follow: the files go next to the pages.
     for name in os.listdir(os.path.join(ROOT, "docs")):
         if name.endswith(".png"):
             shutil.copy(os.path.join(ROOT, "docs", name), os.path.join(OUT, "html"))
-    print("Documentation site: %s" % os.path.join(OUT, "html", "index.html"))
+    print("Documentation site: {}".format(os.path.join(OUT, "html", "index.html")))
 
 
 if __name__ == "__main__":

@@ -3,32 +3,34 @@
 # the role's documentation, the Markdown guides of docs/, and CHANGELOG.rst.
 # pylint: disable=invalid-name
 
-project = 'livekit.sip'
-copyright = 'livekit.sip contributors'  # noqa: A001, pylint: disable=redefined-builtin
-title = 'livekit.sip documentation'
-html_short_title = 'livekit.sip'
+from __future__ import annotations
+
+project = "livekit.sip"
+copyright = "livekit.sip contributors"
+title = "livekit.sip documentation"
+html_short_title = "livekit.sip"
 
 # sphinx_antsibull_ext renders the roles and styles of the generated RST; myst_parser the guides.
-extensions = ['sphinx_antsibull_ext', 'myst_parser']
-source_suffix = {'.rst': 'restructuredtext', '.md': 'markdown'}
-root_doc = 'index'
+extensions = ["sphinx_antsibull_ext", "myst_parser"]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+root_doc = "index"
 # Headings of the guides get anchors, so that links such as guide.md#section resolve.
 myst_heading_anchors = 3
 # Guides written to be included in README.md start at level 2; that is fine on the site too.
-suppress_warnings = ['myst.header']
+suppress_warnings = ["myst.header"]
 
-pygments_style = 'ansible'
-highlight_language = 'YAML+Jinja'
+pygments_style = "ansible"
+highlight_language = "YAML+Jinja"
 
-html_theme = 'sphinx_ansible_theme'
+html_theme = "sphinx_ansible_theme"
 html_show_sphinx = False
 html_use_smartypants = True
 html_use_modindex = False
 html_use_index = False
 html_copy_source = False
 # No links to the Ansible project's blog, forum and documentation: this is not its site.
-html_theme_options = {'display_version': False, 'show_extranav': False, 'topbar_links': {}}
+html_theme_options = {"display_version": False, "show_extranav": False, "topbar_links": {}}
 
 # No intersphinx: the site is built offline, and it links to nothing outside the collection.
-default_role = 'any'
+default_role = "any"
 nitpicky = True

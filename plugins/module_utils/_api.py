@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: livekit.sip contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """``livekit.PhoneNumberService``: one method per RPC, returning normalised records.
@@ -8,9 +7,7 @@ server sends as ``next_page_token`` goes back as ``page_token``) and refuse to s
 without saying so.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 from ansible_collections.livekit.sip.plugins.module_utils._errors import NotFound, PaginationError
 from ansible_collections.livekit.sip.plugins.module_utils._records import (
@@ -72,7 +69,7 @@ class PhoneNumberApi:
             response = self.twirp.call(method, payload)
             items = field(response, "items") or []
             if not isinstance(items, list):
-                raise PaginationError("%s answered with items that are not a list" % method)
+                raise PaginationError(f"{method} answered with items that are not a list")
             collected += len(items)
             yield response, items
             token = _page_token(response)
@@ -100,7 +97,7 @@ class PhoneNumberApi:
         if area_code:
             request["area_code"] = area_code
         records = []
-        for dummy, items in self._pages("SearchPhoneNumbers", request, page_size, limit):
+        for _dummy, items in self._pages("SearchPhoneNumbers", request, page_size, limit):
             records.extend(normalize_records(items))
         for record in records:
             # Some servers answer an alpha-3 code ("USA") for the alpha-2 one asked for; the

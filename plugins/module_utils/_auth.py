@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: livekit.sip contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Access tokens for the server API.
@@ -9,9 +8,7 @@ here tokens live minutes, so a leaked one (in a proxy log, a debug dump) is soon
 cached source renews them before expiry so that long runs never send a stale one.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import threading
 import time
@@ -83,7 +80,7 @@ class TokenSource:
 
     def __repr__(self):
         # Never show the secret or the token in tracebacks or debug output.
-        return "TokenSource(api_key=%r)" % (self._api_key,)
+        return f"TokenSource(api_key={self._api_key!r})"
 
     def token(self):
         with self._lock:

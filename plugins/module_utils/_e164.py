@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: livekit.sip contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """E.164 input normalisation.
@@ -14,9 +13,7 @@ Buying the wrong number costs money, so the rules are strict and explained:
   start with 0; 15 digits is the E.164 maximum).
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import re
 
@@ -34,12 +31,12 @@ def normalize_e164(value):
     """Return ``value`` as canonical E.164 (``+`` and digits) or raise InvalidPhoneNumber."""
     if not isinstance(value, str):
         raise InvalidPhoneNumber(
-            "phone number %r is not a string; write it quoted, starting with '+'" % (value,)
+            f"phone number {value!r} is not a string; write it quoted, starting with '+'"
         )
     compact = _SEPARATORS.sub("", value)
     if _E164.fullmatch(compact):
         return compact
-    raise InvalidPhoneNumber("phone number %r is not E.164: %s" % (value, _why(compact)))
+    raise InvalidPhoneNumber(f"phone number {value!r} is not E.164: {_why(compact)}")
 
 
 def _why(compact):

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: livekit.sip contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Typed errors raised by the API client.
@@ -9,9 +8,7 @@ a client-side code such as ``transport`` or ``config``), the HTTP status when th
 and the request id, so that an operator can quote it to support.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import json
 
@@ -64,7 +61,7 @@ class LiveKitError(Exception):
     default_code = "unknown"
 
     def __init__(self, message, code=None, http_status=None, meta=None, request_id=None, hint=None):
-        super(LiveKitError, self).__init__(message)
+        super().__init__(message)
         self.message = message
         self.code = code or self.default_code
         self.http_status = http_status
@@ -77,7 +74,7 @@ class LiveKitError(Exception):
     def __str__(self):
         text = self.message
         if self.hint:
-            text = "%s (%s)" % (text, self.hint)
+            text = f"{text} ({self.hint})"
         return text
 
     def to_dict(self):
@@ -130,7 +127,7 @@ class TLSError(TransportError):
             "the server certificate could not be verified; fix the certificate chain, or set "
             "validate_certs=false only for a trusted test endpoint",
         )
-        super(TLSError, self).__init__(message, **kwargs)
+        super().__init__(message, **kwargs)
 
 
 class ResponseError(LiveKitError):
@@ -240,7 +237,7 @@ def _parse_twirp_body(body):
     meta = data.get("meta")
     if not isinstance(meta, dict):
         meta = {}
-    return code, msg, dict((str(k), str(v)) for k, v in meta.items())
+    return code, msg, {str(k): str(v) for k, v in meta.items()}
 
 
 def error_from_response(http_status, body, request_id=None, method=None):
@@ -250,14 +247,14 @@ def error_from_response(http_status, body, request_id=None, method=None):
     empty body, truncated JSON) is mapped by the HTTP status, as Twirp clients do.
     """
     parsed = _parse_twirp_body(body)
-    where = " from %s" % method if method else ""
+    where = f" from {method}" if method else ""
     if parsed is not None:
         code, msg, meta = parsed
-        message = "%s%s: %s" % (code, where, msg or "(no message)")
+        message = "{}{}: {}".format(code, where, msg or "(no message)")
     else:
         code = code_for_status(http_status)
         meta = {}
-        message = "%s%s: HTTP %s with a body that is not a Twirp error" % (code, where, http_status)
+        message = f"{code}{where}: HTTP {http_status} with a body that is not a Twirp error"
     cls = _CLASS_BY_CODE.get(code, ApiError)
     return cls(
         message,

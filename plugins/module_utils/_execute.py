@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: livekit.sip contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Carrying out a plan: the writes, their verification, and waiting for provisioning.
@@ -9,13 +8,10 @@ numbers are listed, and what they show decides between success and failure. Erro
 carry ``done``: the numbers the step did change, for reporting a partial run.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import time
 import uuid
-
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.livekit.sip.plugins.module_utils._errors import (
@@ -37,9 +33,13 @@ class StepError(LiveKitError):
     def __init__(self, message, cause=None, done=None, failed=None):
         kwargs = {}
         if cause is not None:
-            kwargs = dict(code=cause.code, http_status=cause.http_status, meta=cause.meta,
-                          request_id=cause.request_id)
-        super(StepError, self).__init__(message, **kwargs)
+            kwargs = {
+                "code": cause.code,
+                "http_status": cause.http_status,
+                "meta": cause.meta,
+                "request_id": cause.request_id,
+            }
+        super().__init__(message, **kwargs)
         self.cause = cause
         self.done = list(done or [])
         self.failed = list(failed or [])
@@ -49,7 +49,7 @@ class WaitTimeout(LiveKitError):
     default_code = "wait_timeout"
 
     def __init__(self, message, pending):
-        super(WaitTimeout, self).__init__(message)
+        super().__init__(message)
         self.pending = list(pending)
 
 
@@ -77,7 +77,7 @@ def held_records(api, page_size):
 
 
 def by_number(records):
-    return dict((record["e164_format"], record) for record in records)
+    return {record["e164_format"]: record for record in records}
 
 
 def purchase(api, numbers, rule, page_size):
@@ -88,24 +88,37 @@ def purchase(api, numbers, rule, page_size):
     except LiveKitError as exc:
         if not outcome_unknown(exc):
             raise StepError(
-                "could not buy %s: %s; nothing was bought" % (", ".join(numbers), exc), cause=exc,
-                failed=numbers)
+                "could not buy {}: {}; nothing was bought".format(", ".join(numbers), exc),
+                cause=exc,
+                failed=numbers,
+            ) from exc
         cause = exc
     try:
         held = by_number(held_records(api, page_size))
     except LiveKitError as exc:
         raise StepError(
-            "the purchase of %s may or may not have happened (%s), and the project's numbers "
-            "could not be listed to find out (%s); list them before trying again"
-            % (", ".join(numbers), cause, exc), cause=cause, failed=numbers)
+            "the purchase of {} may or may not have happened ({}), and the project's numbers "
+            "could not be listed to find out ({}); list them before trying again".format(
+                ", ".join(numbers), cause, exc
+            ),
+            cause=cause,
+            failed=numbers,
+        ) from exc
     bought = [n for n in numbers if n in held]
     missing = [n for n in numbers if n not in held]
     if missing:
         raise StepError(
-            "could not buy %s: %s (the project's numbers show %s)"
-            % (", ".join(missing), cause,
-               "these were bought: %s" % ", ".join(bought) if bought else "nothing was bought"),
-            cause=cause, done=bought, failed=missing)
+            "could not buy {}: {} (the project's numbers show {})".format(
+                ", ".join(missing),
+                cause,
+                "these were bought: {}".format(", ".join(bought))
+                if bought
+                else "nothing was bought",
+            ),
+            cause=cause,
+            done=bought,
+            failed=missing,
+        )
     # Every number is held now: the lost answer was a success.
     return [held[n] for n in numbers]
 
@@ -138,19 +151,25 @@ def route(api, routes, workers, page_size=500):
             held = by_number(held_records(api, page_size))
         except LiveKitError:
             held = {}
-        wanted = dict((item.number, item.rule) for item in routes)
-        settled = [(number, exc) for number, exc in failures if outcome_unknown(exc)
-                   and held.get(number, {}).get("sip_dispatch_rule_ids") == [wanted[number]]]
-        for number, dummy in settled:
+        wanted = {item.number: item.rule for item in routes}
+        settled = [
+            (number, exc)
+            for number, exc in failures
+            if outcome_unknown(exc)
+            and held.get(number, {}).get("sip_dispatch_rule_ids") == [wanted[number]]
+        ]
+        for number, _dummy in settled:
             results[number] = held[number]
         failures = [(number, exc) for number, exc in failures if number not in results]
     if failures:
         first = failures[0][1]
         names = ", ".join(number for number, dummy in failures)
         raise StepError(
-            "could not route %s to its dispatch rule: %s" % (names, first), cause=first,
+            f"could not route {names} to its dispatch rule: {first}",
+            cause=first,
             done=[item.number for item in routes if item.number in results],
-            failed=[number for number, dummy in failures])
+            failed=[number for number, dummy in failures],
+        )
     return results
 
 
@@ -164,20 +183,28 @@ def release(api, numbers, page_size):
     except LiveKitError as exc:
         if not outcome_unknown(exc):
             raise StepError(
-                "could not release %s: %s" % (", ".join(numbers), exc), cause=exc, failed=numbers)
+                "could not release {}: {}".format(", ".join(numbers), exc),
+                cause=exc,
+                failed=numbers,
+            ) from exc
         cause = exc
     try:
         held = by_number(held_records(api, page_size))
     except LiveKitError as exc:
         raise StepError(
-            "the release of %s may or may not have happened (%s), and the project's numbers "
-            "could not be listed to find out (%s)" % (", ".join(numbers), cause, exc),
-            cause=cause, failed=numbers)
+            "the release of {} may or may not have happened ({}), and the project's numbers "
+            "could not be listed to find out ({})".format(", ".join(numbers), cause, exc),
+            cause=cause,
+            failed=numbers,
+        ) from exc
     still = [n for n in numbers if n in held]
     if still:
         raise StepError(
-            "could not release %s: %s" % (", ".join(still), cause), cause=cause,
-            done=[n for n in numbers if n not in held], failed=still)
+            "could not release {}: {}".format(", ".join(still), cause),
+            cause=cause,
+            done=[n for n in numbers if n not in held],
+            failed=still,
+        )
 
 
 def wait_settled(api, numbers, timeout, page_size, sleep=time.sleep, clock=time.monotonic):
@@ -196,7 +223,10 @@ def wait_settled(api, numbers, timeout, page_size, sleep=time.sleep, clock=time.
         left = deadline - clock()
         if left <= 0:
             raise WaitTimeout(
-                "%s still pending after %s seconds (wait_timeout)" % (", ".join(pending), timeout),
-                pending)
+                "{} still pending after {} seconds (wait_timeout)".format(
+                    ", ".join(pending), timeout
+                ),
+                pending,
+            )
         sleep(min(interval, left))
         interval = min(interval * 1.5, POLL_MAX)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: livekit.sip contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A whole fleet of numbers (explicit numbers and pools) vs. the project's records. Pure.
@@ -19,16 +18,16 @@ Semantics (the contract ``phone_number_fleet`` and the ``phone_numbers`` role do
   whether the searches offered enough numbers for every pool (before any purchase).
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import re
-
 from collections import namedtuple
 
 from ansible_collections.livekit.sip.plugins.module_utils._e164 import normalize_e164
-from ansible_collections.livekit.sip.plugins.module_utils._errors import LiveKitError, ParameterError
+from ansible_collections.livekit.sip.plugins.module_utils._errors import (
+    LiveKitError,
+    ParameterError,
+)
 from ansible_collections.livekit.sip.plugins.module_utils._planning import (
     Plan,
     PlanError,
@@ -52,11 +51,36 @@ SEARCH_SPARE = 5
 # Servers have been seen answering alpha-3 codes; these are the countries a pool is likely to
 # ask for. An alpha-3 code missing here simply does not match a pool.
 ALPHA3 = {
-    "USA": "US", "CAN": "CA", "GBR": "GB", "AUS": "AU", "NZL": "NZ", "IRL": "IE", "DEU": "DE",
-    "FRA": "FR", "NLD": "NL", "BEL": "BE", "ESP": "ES", "ITA": "IT", "PRT": "PT", "CHE": "CH",
-    "AUT": "AT", "SWE": "SE", "NOR": "NO", "DNK": "DK", "FIN": "FI", "POL": "PL", "CZE": "CZ",
-    "ISR": "IL", "IND": "IN", "JPN": "JP", "SGP": "SG", "HKG": "HK", "BRA": "BR", "MEX": "MX",
-    "ZAF": "ZA", "PRI": "PR",
+    "USA": "US",
+    "CAN": "CA",
+    "GBR": "GB",
+    "AUS": "AU",
+    "NZL": "NZ",
+    "IRL": "IE",
+    "DEU": "DE",
+    "FRA": "FR",
+    "NLD": "NL",
+    "BEL": "BE",
+    "ESP": "ES",
+    "ITA": "IT",
+    "PRT": "PT",
+    "CHE": "CH",
+    "AUT": "AT",
+    "SWE": "SE",
+    "NOR": "NO",
+    "DNK": "DK",
+    "FIN": "FI",
+    "POL": "PL",
+    "CZE": "CZ",
+    "ISR": "IL",
+    "IND": "IN",
+    "JPN": "JP",
+    "SGP": "SG",
+    "HKG": "HK",
+    "BRA": "BR",
+    "MEX": "MX",
+    "ZAF": "ZA",
+    "PRI": "PR",
 }
 
 # Twirp codes with which a purchase refuses numbers that are no longer for sale.
@@ -83,7 +107,7 @@ def _text(value, where, name, errors):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str):
-        errors.append("%s: %s must be a string, not %r" % (where, name, value))
+        errors.append(f"{where}: {name} must be a string, not {value!r}")
         return None
     return value.strip()
 
@@ -92,24 +116,28 @@ def _rule(entry, where, errors):
     rule = _text(entry.get("sip_dispatch_rule_id"), where, "sip_dispatch_rule_id", errors)
     if rule == "":
         # The API can set a rule but has no way to clear one.
-        errors.append("%s: sip_dispatch_rule_id must not be empty; omit it to leave routing alone" % where)
+        errors.append(
+            f"{where}: sip_dispatch_rule_id must not be empty; omit it to leave routing alone"
+        )
     return rule or None
 
 
 def _number_entry(index, entry, where, errors):
     number = entry.get("phone_number")
     if not isinstance(number, str):
-        errors.append("%s: phone_number must be a quoted string starting with '+', not %r" % (where, number))
+        errors.append(
+            f"{where}: phone_number must be a quoted string starting with '+', not {number!r}"
+        )
         return None
     try:
         number = normalize_e164(number)
     except LiveKitError as exc:
-        errors.append("%s: %s" % (where, exc))
+        errors.append(f"{where}: {exc}")
         return None
     state = entry.get("state")
     state = "present" if state is None else state
     if state not in ("present", "absent"):
-        errors.append("%s: state must be present or absent, not %r" % (where, state))
+        errors.append(f"{where}: state must be present or absent, not {state!r}")
         return None
     rule = _rule(entry, where, errors)
     return NumberEntry(index, number, rule, state)
@@ -119,7 +147,7 @@ def _count(value, where, errors):
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        errors.append("%s: count must be a whole number, 0 or more, not %r" % (where, value))
+        errors.append(f"{where}: count must be a whole number, 0 or more, not {value!r}")
         return None
     return value
 
@@ -127,18 +155,21 @@ def _count(value, where, errors):
 def _pool_entry(index, entry, where, errors):
     country = _text(entry.get("country_code"), where, "country_code", errors)
     if country is not None and not re.match(r"^[A-Za-z]{2}$", country):
-        errors.append("%s: country_code must be an ISO 3166-1 alpha-2 code such as US, not %r"
-                      % (where, entry.get("country_code")))
+        errors.append(
+            "{}: country_code must be an ISO 3166-1 alpha-2 code such as US, not {!r}".format(
+                where, entry.get("country_code")
+            )
+        )
         return None
     area = entry.get("area_code")
     if isinstance(area, int) and not isinstance(area, bool):
         area = str(area)  # YAML reads an unquoted 415 as a number
     area = _text(area, where, "area_code", errors)
     if area and not area.isdigit():
-        errors.append("%s: area_code must contain digits only, not %r" % (where, area))
+        errors.append(f"{where}: area_code must contain digits only, not {area!r}")
         return None
     if "count" not in entry:
-        errors.append("%s: a pool needs count (how many numbers to hold)" % where)
+        errors.append(f"{where}: a pool needs count (how many numbers to hold)")
         return None
     count = _count(entry.get("count"), where, errors)
     rule = _rule(entry, where, errors)
@@ -150,25 +181,33 @@ def _pool_entry(index, entry, where, errors):
 def _parse_one(index, entry, errors):
     where = "entries[%d]" % index
     if not isinstance(entry, dict):
-        errors.append("%s must be a mapping with phone_number (one number) or country_code and count "
-                      "(a pool), not %r" % (where, entry))
+        errors.append(
+            f"{where} must be a mapping with phone_number (one number) or country_code and count "
+            f"(a pool), not {entry!r}"
+        )
         return None
     pool_keys = [key for key in POOL_ONLY_KEYS if key in entry]
     if "phone_number" in entry and pool_keys:
-        errors.append("%s mixes a number (phone_number) with pool keys (%s), write them as two entries"
-                      % (where, ", ".join(pool_keys)))
+        errors.append(
+            "{} mixes a number (phone_number) with pool keys ({}), write them as two entries".format(
+                where, ", ".join(pool_keys)
+            )
+        )
         return None
     allowed = NUMBER_KEYS if "phone_number" in entry else POOL_KEYS
     unknown = sorted(str(key) for key in entry if key not in allowed)
     if unknown:
         kind = "a number entry" if "phone_number" in entry else "a pool entry"
-        errors.append("%s: unknown key%s %s (%s takes %s)" % (
-            where, "s" if len(unknown) > 1 else "", ", ".join(unknown), kind, ", ".join(allowed)))
+        errors.append(
+            "{}: unknown key{} {} ({} takes {})".format(
+                where, "s" if len(unknown) > 1 else "", ", ".join(unknown), kind, ", ".join(allowed)
+            )
+        )
         return None
     if "phone_number" in entry:
         return _number_entry(index, entry, where, errors)
     if "country_code" not in entry:
-        errors.append("%s needs phone_number (one number) or country_code and count (a pool)" % where)
+        errors.append(f"{where} needs phone_number (one number) or country_code and count (a pool)")
         return None
     return _pool_entry(index, entry, where, errors)
 
@@ -183,11 +222,22 @@ def _merge_duplicates(numbers, errors):
             merged[entry.number] = entry
             order.append(entry.number)
             continue
-        clash = first.state != entry.state or (first.rule and entry.rule and first.rule != entry.rule)
+        clash = first.state != entry.state or (
+            first.rule and entry.rule and first.rule != entry.rule
+        )
         if clash:
-            errors.append("entries[%d] and entries[%d] both name %s but disagree (state %s/%s, rule %s/%s)" % (
-                first.index, entry.index, entry.number, first.state, entry.state,
-                first.rule or "-", entry.rule or "-"))
+            errors.append(
+                "entries[%d] and entries[%d] both name %s but disagree (state %s/%s, rule %s/%s)"
+                % (
+                    first.index,
+                    entry.index,
+                    entry.number,
+                    first.state,
+                    entry.state,
+                    first.rule or "-",
+                    entry.rule or "-",
+                )
+            )
         elif entry.rule and not first.rule:
             merged[entry.number] = first._replace(rule=entry.rule)
     return [merged[number] for number in order]
@@ -199,7 +249,7 @@ def parse_entries(entries):
     Every problem is reported at once, each naming its entry as ``entries[i]`` (from 0).
     """
     if not isinstance(entries, list):
-        raise ParameterError("entries must be a list, not %r" % (entries,))
+        raise ParameterError(f"entries must be a list, not {entries!r}")
     errors = []
     numbers = []
     pools = []
@@ -231,7 +281,7 @@ def matches(pool, record):
 
 
 def describe(pool):
-    where = pool.country_code + (" area code %s" % pool.area_code if pool.area_code else "")
+    where = pool.country_code + (f" area code {pool.area_code}" if pool.area_code else "")
     return "pool entries[%d] (%s)" % (pool.index, where)
 
 
@@ -270,7 +320,7 @@ def pool_order(pools):
 
 def _claim(pools, records):
     """Let each pool claim its matching held numbers, best fits first."""
-    plans = dict((pool.index, PoolPlan(pool)) for pool in pools)
+    plans = {pool.index: PoolPlan(pool) for pool in pools}
     ordered = [plans[pool.index] for pool in pool_order(pools)]
     free = list(records)
     # Numbers already routed to the pool's rule first, so that a second run reroutes nothing.
@@ -302,15 +352,22 @@ class FleetPlan:
         self.current = [record for record in current if is_held(record)]
         self.by_number = held_index(self.current)[0]
         self.numbers = numbers
-        named = set(entry.number for entry in numbers)
+        named = {entry.number for entry in numbers}
         self.pools = _claim(pools, [r for r in self.current if r["e164_format"] not in named])
-        claimed = set(n for pool in self.pools for n in pool.claimed)
-        self.unlisted = [r["e164_format"] for r in self.current
-                         if r["e164_format"] not in named and r["e164_format"] not in claimed]
+        claimed = {n for pool in self.pools for n in pool.claimed}
+        self.unlisted = [
+            r["e164_format"]
+            for r in self.current
+            if r["e164_format"] not in named and r["e164_format"] not in claimed
+        ]
         self.plan = None
 
     def explicit_buys(self):
-        return [e.number for e in self.numbers if e.state == "present" and e.number not in self.by_number]
+        return [
+            e.number
+            for e in self.numbers
+            if e.state == "present" and e.number not in self.by_number
+        ]
 
     def short_pools(self):
         return [pool for pool in self.pools if pool.shortfall]
@@ -328,11 +385,13 @@ class FleetPlan:
             parts.append("%d for %s" % (pool.shortfall, describe(pool.entry)))
         raise PurchaseLimitExceeded(
             "this run would buy %d numbers (%s), more than max_purchase=%d; nothing was searched "
-            "or bought. Raise max_purchase if that is intended" % (total, "; ".join(parts), max_purchase))
+            "or bought. Raise max_purchase if that is intended"
+            % (total, "; ".join(parts), max_purchase)
+        )
 
     def excluded(self):
         """Numbers a pool must not buy: named by an entry, held, or chosen by another pool."""
-        taken = set(entry.number for entry in self.numbers) | set(self.by_number)
+        taken = {entry.number for entry in self.numbers} | set(self.by_number)
         for pool in self.pools:
             # Spares stay shared: a pool may only take one once no other pool buys it.
             taken.update(pool.buy)
@@ -350,28 +409,39 @@ class FleetPlan:
         usable = []
         for record in offered:
             number = record["e164_format"]
-            if number and number not in taken and matches(pool.entry, record) and number not in usable:
+            if (
+                number
+                and number not in taken
+                and matches(pool.entry, record)
+                and number not in usable
+            ):
                 usable.append(number)
         pool.offered = len(usable)
-        pool.buy = usable[:pool.shortfall]
-        pool.spares = usable[pool.shortfall:]
+        pool.buy = usable[: pool.shortfall]
+        pool.spares = usable[pool.shortfall :]
 
     def check_shortfalls(self):
         """Raise PoolShortfall naming every pool the searches could not fill."""
         short = [pool for pool in self.pools if len(pool.buy) < pool.shortfall]
         if not short:
             return
-        raise PoolShortfall("; ".join(
-            "%s needs %d more numbers (holds %d of %d) but the search offered only %d; nothing "
-            "was bought" % (describe(p.entry), p.shortfall, len(p.claimed), p.entry.count, len(p.buy))
-            for p in short))
+        raise PoolShortfall(
+            "; ".join(
+                "%s needs %d more numbers (holds %d of %d) but the search offered only %d; nothing "
+                "was bought"
+                % (describe(p.entry), p.shortfall, len(p.claimed), p.entry.count, len(p.buy))
+                for p in short
+            )
+        )
 
     def finish(self, release_unlisted):
         """Turn the choices into writes; returns the Plan (also kept as ``self.plan``)."""
         plan = Plan("present")
         groups = {}
-        items = [(e.index, e, None) for e in self.numbers] + [(p.entry.index, None, p) for p in self.pools]
-        for dummy, entry, pool in sorted(items, key=lambda item: item[0]):
+        items = [(e.index, e, None) for e in self.numbers] + [
+            (p.entry.index, None, p) for p in self.pools
+        ]
+        for _dummy, entry, pool in sorted(items, key=lambda item: item[0]):
             if entry is not None:
                 self._explicit(plan, groups, entry)
             else:
@@ -380,7 +450,9 @@ class FleetPlan:
             plan.release.extend(self.unlisted)
             plan.release_ids.extend(self.by_number[n]["id"] for n in self.unlisted)
         changing = set(plan.routed) | set(plan.release)
-        plan.unchanged = [r["e164_format"] for r in self.current if r["e164_format"] not in changing]
+        plan.unchanged = [
+            r["e164_format"] for r in self.current if r["e164_format"] not in changing
+        ]
         plan.targets = [r["e164_format"] for r in self.current] + plan.purchased
         self.plan = plan
         return plan
@@ -454,20 +526,24 @@ class FleetPlan:
         explicit = [n for n in taken if self.owner(n) is None]
         if explicit:
             raise NumberUnavailable(
-                "%s %s not available to buy (taken by someone else, or not offered); nothing was "
-                "bought in that purchase" % (", ".join(explicit), "is" if len(explicit) == 1 else "are"))
+                "{} {} not available to buy (taken by someone else, or not offered); nothing was "
+                "bought in that purchase".format(
+                    ", ".join(explicit), "is" if len(explicit) == 1 else "are"
+                )
+            )
         result = list(numbers)
         for number in taken:
             pool = self.owner(number)
             pool.lost.append(number)
-            buying = set(n for other in self.pools for n in other.buy)
+            buying = {n for other in self.pools for n in other.buy}
             pool.spares = [n for n in pool.spares if n not in buying and n not in taken]
             if not pool.spares:
                 raise PoolShortfall(
                     "%s could not be filled: %d of the %d numbers the search offered (%s) were "
                     "bought by someone else before this run could buy them, and no other "
-                    "candidate is left" % (describe(pool.entry), len(pool.lost), pool.offered,
-                                           ", ".join(pool.lost)))
+                    "candidate is left"
+                    % (describe(pool.entry), len(pool.lost), pool.offered, ", ".join(pool.lost))
+                )
             spare = pool.spares.pop(0)
             pool.buy[pool.buy.index(number)] = spare
             result[result.index(number)] = spare

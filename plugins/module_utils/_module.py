@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: livekit.sip contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Glue shared by the modules: the connection options, dependency checks, error reporting.
@@ -6,9 +5,7 @@
 This is the only layer that talks to AnsibleModule; everything below raises LiveKitError.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import re
 import traceback
@@ -34,20 +31,24 @@ except ImportError:
 else:
     JWT_IMPORT_ERROR = None
 
-AUTH_ARGUMENT_SPEC = dict(
-    url=dict(type="str", fallback=(env_fallback, ["LIVEKIT_URL"])),
+AUTH_ARGUMENT_SPEC = {
+    "url": {"type": "str", "fallback": (env_fallback, ["LIVEKIT_URL"])},
     # The key only names the credential (it is the token's issuer); showing it helps debugging.
-    api_key=dict(type="str", no_log=False, fallback=(env_fallback, ["LIVEKIT_API_KEY"])),
-    api_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["LIVEKIT_API_SECRET"])),
-    validate_certs=dict(type="bool", default=True),
-    timeout=dict(type="float", default=10),
-    retries=dict(type="int", default=3),
-)
+    "api_key": {"type": "str", "no_log": False, "fallback": (env_fallback, ["LIVEKIT_API_KEY"])},
+    "api_secret": {
+        "type": "str",
+        "no_log": True,
+        "fallback": (env_fallback, ["LIVEKIT_API_SECRET"]),
+    },
+    "validate_certs": {"type": "bool", "default": True},
+    "timeout": {"type": "float", "default": 10},
+    "retries": {"type": "int", "default": 3},
+}
 
 
 def auth_argument_spec(**extra):
     """The connection options merged with a module's own (``extra`` wins on a clash)."""
-    spec = dict((name, dict(option)) for name, option in AUTH_ARGUMENT_SPEC.items())
+    spec = {name: dict(option) for name, option in AUTH_ARGUMENT_SPEC.items()}
     spec.update(extra)
     return spec
 
@@ -82,8 +83,10 @@ def fail_with(module, exc, **result):
     msg = _NUMBER_RUN.sub(_shorten, " ".join(str(exc).split()))
     cause = getattr(exc, "cause", None) or exc
     if (cause.attempts or 0) > 1 and is_retryable(cause):
-        msg += " (gave up after %d attempts; the retries option, livekit_retries in the role, allows more)" % (
-            cause.attempts)
+        msg += (
+            " (gave up after %d attempts; the retries option, livekit_retries in the role, allows more)"
+            % (cause.attempts)
+        )
     module.fail_json(msg=msg, error=exc.to_dict(), **result)
 
 
@@ -97,9 +100,11 @@ def build_client(module):
     if not params.get("api_secret"):
         raise ConfigError("api_secret is missing: set the api_secret option or LIVEKIT_API_SECRET")
     if params["timeout"] <= 0:
-        raise ConfigError("timeout must be a positive number of seconds, not %s" % params["timeout"])
+        raise ConfigError(
+            "timeout must be a positive number of seconds, not {}".format(params["timeout"])
+        )
     if params["retries"] < 0:
-        raise ConfigError("retries must be 0 or more, not %s" % params["retries"])
+        raise ConfigError("retries must be 0 or more, not {}".format(params["retries"]))
     tokens = TokenSource(params["api_key"], params["api_secret"])
     return TwirpClient(
         params["url"],
@@ -113,7 +118,7 @@ def build_client(module):
 def api_calls(api):
     """The ``api_calls`` return value: logical calls, HTTP attempts and retries made so far."""
     stats = api.twirp.stats.as_dict()
-    return dict((name, stats[name]) for name in ("calls", "attempts", "retries"))
+    return {name: stats[name] for name in ("calls", "attempts", "retries")}
 
 
 def build_api(module):

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: livekit.sip contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Desired state vs. current records -> the writes to make. Pure: no I/O, no Ansible.
@@ -15,9 +14,7 @@ Semantics (the contract the modules document):
   is bought.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 from collections import namedtuple
 
@@ -93,7 +90,7 @@ def make_plan(current, state, numbers=(), ids=(), rule=None, rules=None, purchas
     override (E.164 -> rule); None means leave routing alone.
     """
     if state not in ("present", "absent"):
-        raise ValueError("state must be present or absent, not %r" % (state,))
+        raise ValueError(f"state must be present or absent, not {state!r}")
     by_number, by_id = held_index(current)
     plan = Plan(state)
 
@@ -101,8 +98,8 @@ def make_plan(current, state, numbers=(), ids=(), rule=None, rules=None, purchas
     unknown = [i for i in ids if i not in by_id]
     if unknown and state == "present":
         raise UnknownIds(
-            "the project holds no number with id %s; numbers can only be bought by E.164 "
-            "number" % ", ".join(unknown)
+            "the project holds no number with id {}; numbers can only be bought by E.164 "
+            "number".format(", ".join(unknown))
         )
     for ident in ids:
         if ident in by_id:
@@ -126,7 +123,9 @@ def make_plan(current, state, numbers=(), ids=(), rule=None, rules=None, purchas
         elif record is None:
             plan._buy(number, wanted or "")
         elif wanted is not None and record["sip_dispatch_rule_ids"] != [wanted]:
-            plan.route.append(Route(number, record["id"], list(record["sip_dispatch_rule_ids"]), wanted))
+            plan.route.append(
+                Route(number, record["id"], list(record["sip_dispatch_rule_ids"]), wanted)
+            )
         else:
             plan.unchanged.append(number)
 
@@ -146,8 +145,8 @@ def predict(current, plan):
     the module returns only numbers still held.
     """
     by_number, dummy = held_index(current)
-    buying = dict((number, rule) for rule, numbers in plan.purchase for number in numbers)
-    routes = dict((route.number, route.rule) for route in plan.route)
+    buying = {number: rule for rule, numbers in plan.purchase for number in numbers}
+    routes = {route.number: route.rule for route in plan.route}
     released = set(plan.release)
     result = []
     for number in plan.targets:

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: livekit.sip contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """One normalised phone number record, whatever JSON the server wrote.
@@ -11,9 +10,7 @@ record leaving this module has the same keys, snake_case, with zero values for w
 so module output and planning never depend on the server's configuration or age.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import datetime
 import math
@@ -43,9 +40,9 @@ STATUS_PREFIX = "PHONE_NUMBER_STATUS_"
 TYPE_PREFIX = "PHONE_NUMBER_TYPE_"
 
 STATUS_NUMBERS = {"unspecified": 0, "active": 1, "pending": 2, "released": 3, "offline": 4}
-STATUS_NAMES = dict((v, k) for k, v in STATUS_NUMBERS.items())
+STATUS_NAMES = {v: k for k, v in STATUS_NUMBERS.items()}
 TYPE_NUMBERS = {"unknown": 0, "mobile": 1, "local": 2, "toll_free": 3}
-TYPE_NAMES = dict((v, k) for k, v in TYPE_NUMBERS.items())
+TYPE_NAMES = {v: k for k, v in TYPE_NUMBERS.items()}
 
 # A number the project holds. RELEASED numbers stay listed but are gone for good.
 HELD_STATUSES = ("active", "pending", "offline")
@@ -81,7 +78,7 @@ def _enum(value, prefix, numbers, names, fallback):
         return names.get(int(text), fallback)
     text = text.upper()
     if text.startswith(prefix):
-        text = text[len(prefix):]
+        text = text[len(prefix) :]
     short = text.lower().replace("-", "_")
     return short if short in numbers else fallback
 
@@ -149,7 +146,7 @@ def timestamp(value):
         return text
     date, clock, fraction, offset = match.groups()
     fraction = fraction or ""
-    base = "%sT%s" % (date, clock)
+    base = f"{date}T{clock}"
     if offset and offset.upper() != "Z":
         sign = 1 if offset[0] == "+" else -1
         digits = offset[1:].replace(":", "")
@@ -239,7 +236,7 @@ def normalize_records(items):
 
 def empty_record(e164_format=""):
     """A record with every field at its zero value."""
-    record = dict((name, list(zero) if isinstance(zero, list) else zero) for name, zero in RECORD_FIELDS)
+    record = {name: list(zero) if isinstance(zero, list) else zero for name, zero in RECORD_FIELDS}
     record["e164_format"] = e164_format
     return record
 

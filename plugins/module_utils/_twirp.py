@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: livekit.sip contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A Twirp JSON client with retries, for the LiveKit server API.
@@ -8,9 +7,7 @@ TransportError); ``TwirpClient.call`` turns answers into dicts or typed errors a
 retries with the pure ``retry_delay``. Nothing here knows about Ansible.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import email.utils
 import json
@@ -20,7 +17,6 @@ import re
 import threading
 import time
 import uuid
-
 from urllib.parse import urlsplit
 
 from ansible_collections.livekit.sip.plugins.module_utils._errors import (
@@ -64,31 +60,32 @@ def normalize_base_url(url):
         parts = urlsplit(text)
         port = parts.port  # validates the port
     except ValueError as exc:
-        raise ConfigError("url %r is not a valid URL: %s" % (url, exc))
+        raise ConfigError(f"url {url!r} is not a valid URL: {exc}") from exc
     scheme = parts.scheme.lower()
     if scheme not in _SCHEMES:
         raise ConfigError(
-            "url %r must start with https://, http://, wss:// or ws:// (for example "
-            "wss://my-project.livekit.cloud)" % (url,)
+            f"url {url!r} must start with https://, http://, wss:// or ws:// (for example "
+            "wss://my-project.livekit.cloud)"
         )
     if not parts.hostname:
-        raise ConfigError("url %r has no host name" % (url,))
+        raise ConfigError(f"url {url!r} has no host name")
     if parts.username or parts.password:
-        raise ConfigError("url %r must not contain credentials; use api_key and api_secret" % (
-            _without_userinfo(parts),))
+        raise ConfigError(
+            f"url {_without_userinfo(parts)!r} must not contain credentials; use api_key and api_secret"
+        )
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ConfigError(
-            "url %r must be the project URL alone, without a path, query or fragment" % (url,)
+            f"url {url!r} must be the project URL alone, without a path, query or fragment"
         )
     host = parts.hostname
     if ":" in host:  # IPv6 literal
-        host = "[%s]" % host
+        host = f"[{host}]"
     netloc = host if port is None else "%s:%d" % (host, port)
-    return "%s://%s" % (_SCHEMES[scheme], netloc)
+    return f"{_SCHEMES[scheme]}://{netloc}"
 
 
 def _without_userinfo(parts):
-    return "%s://%s%s" % (parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path)
+    return "{}://{}{}".format(parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path)
 
 
 def parse_retry_after(value, now=None):
@@ -130,8 +127,16 @@ def is_retryable(error):
     return error.code == "unavailable"
 
 
-def retry_delay(attempt, error, retries, retry_after=None, rng=random,
-                base=BACKOFF_BASE, cap=BACKOFF_CAP, retry_after_max=RETRY_AFTER_MAX):
+def retry_delay(
+    attempt,
+    error,
+    retries,
+    retry_after=None,
+    rng=random,
+    base=BACKOFF_BASE,
+    cap=BACKOFF_CAP,
+    retry_after_max=RETRY_AFTER_MAX,
+):
     """Seconds to wait before the next attempt, or None to give up.
 
     ``attempt`` is the 1-based number of the attempt that just failed; ``retries`` how many
@@ -153,7 +158,7 @@ class HttpResponse:
 
     def __init__(self, status, headers, body):
         self.status = status
-        self.headers = dict((str(k).lower(), v) for k, v in (headers or {}).items())
+        self.headers = {str(k).lower(): v for k, v in (headers or {}).items()}
         self.body = body or b""
 
 
@@ -169,7 +174,8 @@ class RequestsTransport:
             # The user turned verification off on purpose; a warning per request on the
             # module's stderr would add nothing.
             requests.packages.urllib3.disable_warnings(
-                requests.packages.urllib3.exceptions.InsecureRequestWarning)
+                requests.packages.urllib3.exceptions.InsecureRequestWarning
+            )
 
     def _session(self):
         session = getattr(self._local, "session", None)
@@ -183,20 +189,26 @@ class RequestsTransport:
             # verify is passed per request: a Session-level setting loses against
             # REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE from the environment, which would quietly
             # turn validate_certs=false back on.
-            answer = self._session().post(url, data=body, headers=headers, timeout=timeout,
-                                          verify=self.validate_certs)
+            answer = self._session().post(
+                url, data=body, headers=headers, timeout=timeout, verify=self.validate_certs
+            )
             content = answer.content
         except requests.exceptions.SSLError as exc:
-            raise TLSError("TLS error talking to %s: %s" % (url, _reason(exc)))
+            raise TLSError(f"TLS error talking to {url}: {_reason(exc)}") from exc
         except requests.exceptions.Timeout as exc:
-            raise TransportTimeout("no answer from %s within %s s: %s" % (url, timeout, _reason(exc)))
+            raise TransportTimeout(
+                f"no answer from {url} within {timeout} s: {_reason(exc)}"
+            ) from exc
         except requests.exceptions.InvalidURL as exc:
-            raise ConfigError("url is not usable: %s" % _reason(exc))
-        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError) as exc:
-            raise TransportError("cannot reach %s: %s" % (url, _reason(exc)))
+            raise ConfigError(f"url is not usable: {_reason(exc)}") from exc
+        except (
+            requests.exceptions.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ) as exc:
+            raise TransportError(f"cannot reach {url}: {_reason(exc)}") from exc
         except requests.exceptions.RequestException as exc:
-            raise TransportError("request to %s failed: %s" % (url, _reason(exc)))
+            raise TransportError(f"request to {url} failed: {_reason(exc)}") from exc
         return HttpResponse(answer.status_code, answer.headers, content)
 
 
@@ -207,7 +219,7 @@ def _reason(exc):
     layers only add the pool's repr and the URL, which the message gives already.
     """
     inner = exc
-    for dummy in range(6):
+    for _dummy in range(6):
         reason = getattr(inner, "reason", None)
         if isinstance(reason, BaseException):
             inner = reason
@@ -250,8 +262,17 @@ class CallStats:
 class TwirpClient:
     """Calls ``livekit.PhoneNumberService`` methods; thread-safe."""
 
-    def __init__(self, base_url, token_source, timeout=10, retries=3, validate_certs=True,
-                 sleep=time.sleep, rng=random, transport=None):
+    def __init__(
+        self,
+        base_url,
+        token_source,
+        timeout=10,
+        retries=3,
+        validate_certs=True,
+        sleep=time.sleep,
+        rng=random,
+        transport=None,
+    ):
         self.base_url = normalize_base_url(base_url)
         self.token_source = token_source
         self.timeout = timeout
@@ -274,7 +295,7 @@ class TwirpClient:
         while True:
             attempt += 1
             headers = {
-                "Authorization": "Bearer %s" % self.token_source.token(),
+                "Authorization": f"Bearer {self.token_source.token()}",
                 "Content-Type": "application/json",
                 "Accept": "application/json",
                 "User-Agent": USER_AGENT,
@@ -307,11 +328,13 @@ def _decode(answer, method, request_id):
         raise ResponseError(
             "%s answered HTTP %s with a body that is not JSON (%d bytes; truncated or from a "
             "proxy?)" % (method, answer.status, len(answer.body)),
-            http_status=answer.status, request_id=request_id,
-        )
+            http_status=answer.status,
+            request_id=request_id,
+        ) from None
     if not isinstance(data, dict):
         raise ResponseError(
-            "%s answered HTTP %s with JSON that is not an object" % (method, answer.status),
-            http_status=answer.status, request_id=request_id,
+            f"{method} answered HTTP {answer.status} with JSON that is not an object",
+            http_status=answer.status,
+            request_id=request_id,
         )
     return data

@@ -1,11 +1,8 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: livekit.sip contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: phone_number
@@ -318,7 +315,10 @@ pending:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.livekit.sip.plugins.module_utils._e164 import normalize_many
-from ansible_collections.livekit.sip.plugins.module_utils._errors import LiveKitError, ParameterError
+from ansible_collections.livekit.sip.plugins.module_utils._errors import (
+    LiveKitError,
+    ParameterError,
+)
 from ansible_collections.livekit.sip.plugins.module_utils._execute import (
     StepError,
     WaitTimeout,
@@ -343,9 +343,13 @@ MAX_PAGE_SIZE = 1000
 def check_params(params):
     """Validate what argument_spec cannot; raises ParameterError before any request."""
     if not 1 <= params["workers"] <= MAX_WORKERS:
-        raise ParameterError("workers must be between 1 and %d, not %d" % (MAX_WORKERS, params["workers"]))
+        raise ParameterError(
+            "workers must be between 1 and %d, not %d" % (MAX_WORKERS, params["workers"])
+        )
     if not 1 <= params["page_size"] <= MAX_PAGE_SIZE:
-        raise ParameterError("page_size must be between 1 and %d, not %d" % (MAX_PAGE_SIZE, params["page_size"]))
+        raise ParameterError(
+            "page_size must be between 1 and %d, not %d" % (MAX_PAGE_SIZE, params["page_size"])
+        )
     if params["wait_timeout"] < 0:
         raise ParameterError("wait_timeout must be 0 or more, not %d" % params["wait_timeout"])
     if params["purchase_limit"] is not None and params["purchase_limit"] < 0:
@@ -353,7 +357,9 @@ def check_params(params):
     rule = params["sip_dispatch_rule_id"]
     if rule is not None and not rule.strip():
         # The API can set a rule but has no way to clear one.
-        raise ParameterError("sip_dispatch_rule_id must not be empty; omit it to leave routing alone")
+        raise ParameterError(
+            "sip_dispatch_rule_id must not be empty; omit it to leave routing alone"
+        )
     numbers = normalize_many(params["phone_numbers"] or [])
     ids = []
     for ident in params["ids"] or []:
@@ -377,12 +383,12 @@ class Run:
         self.records = {}
 
     def result(self):
-        return dict(
-            changed=bool(self.purchased or self.routed or self.released),
-            purchased=list(self.purchased),
-            routed=list(self.routed),
-            released=list(self.released),
-        )
+        return {
+            "changed": bool(self.purchased or self.routed or self.released),
+            "purchased": list(self.purchased),
+            "routed": list(self.routed),
+            "released": list(self.released),
+        }
 
 
 def execute(api, plan, params, run):
@@ -414,15 +420,15 @@ def execute(api, plan, params, run):
 def main():
     module = AnsibleModule(
         argument_spec=auth_argument_spec(
-            phone_numbers=dict(type="list", elements="str", aliases=["phone_number"]),
-            ids=dict(type="list", elements="str"),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            sip_dispatch_rule_id=dict(type="str"),
-            wait=dict(type="bool", default=False),
-            wait_timeout=dict(type="int", default=300),
-            purchase_limit=dict(type="int"),
-            workers=dict(type="int", default=8),
-            page_size=dict(type="int", default=500),
+            phone_numbers={"type": "list", "elements": "str", "aliases": ["phone_number"]},
+            ids={"type": "list", "elements": "str"},
+            state={"type": "str", "default": "present", "choices": ["present", "absent"]},
+            sip_dispatch_rule_id={"type": "str"},
+            wait={"type": "bool", "default": False},
+            wait_timeout={"type": "int", "default": 300},
+            purchase_limit={"type": "int"},
+            workers={"type": "int", "default": 8},
+            page_size={"type": "int", "default": 500},
         ),
         mutually_exclusive=[("phone_numbers", "ids")],
         required_one_of=[("phone_numbers", "ids")],
@@ -438,17 +444,23 @@ def main():
     run = Run()
     try:
         current = held_records(api, params["page_size"])
-        plan = make_plan(current, params["state"], numbers=numbers, ids=ids, rule=rule,
-                         purchase_limit=params["purchase_limit"])
+        plan = make_plan(
+            current,
+            params["state"],
+            numbers=numbers,
+            ids=ids,
+            rule=rule,
+            purchase_limit=params["purchase_limit"],
+        )
     except LiveKitError as exc:
         fail_with(module, exc, **run.result())
 
-    result = dict(
-        changed=plan.changed,
-        purchased=plan.purchased,
-        routed=plan.routed,
-        released=list(plan.release),
-    )
+    result = {
+        "changed": plan.changed,
+        "purchased": plan.purchased,
+        "routed": plan.routed,
+        "released": list(plan.release),
+    }
     if module.check_mode:
         if module._diff:
             result["diff"] = diff(current, plan)

@@ -1,11 +1,8 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: livekit.sip contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: phone_number_fleet
@@ -407,7 +404,10 @@ pools:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.livekit.sip.plugins.module_utils._errors import LiveKitError, ParameterError
+from ansible_collections.livekit.sip.plugins.module_utils._errors import (
+    LiveKitError,
+    ParameterError,
+)
 from ansible_collections.livekit.sip.plugins.module_utils._execute import (
     StepError,
     WaitTimeout,
@@ -443,11 +443,17 @@ MAX_PURCHASE_ATTEMPTS = 10
 def check_params(params):
     """Validate what argument_spec cannot; raises ParameterError before any request."""
     if not 1 <= params["workers"] <= MAX_WORKERS:
-        raise ParameterError("workers must be between 1 and %d, not %d" % (MAX_WORKERS, params["workers"]))
+        raise ParameterError(
+            "workers must be between 1 and %d, not %d" % (MAX_WORKERS, params["workers"])
+        )
     if not 1 <= params["page_size"] <= MAX_PAGE_SIZE:
-        raise ParameterError("page_size must be between 1 and %d, not %d" % (MAX_PAGE_SIZE, params["page_size"]))
+        raise ParameterError(
+            "page_size must be between 1 and %d, not %d" % (MAX_PAGE_SIZE, params["page_size"])
+        )
     if not 1 <= params["batch_size"] <= MAX_BATCH_SIZE:
-        raise ParameterError("batch_size must be between 1 and %d, not %d" % (MAX_BATCH_SIZE, params["batch_size"]))
+        raise ParameterError(
+            "batch_size must be between 1 and %d, not %d" % (MAX_BATCH_SIZE, params["batch_size"])
+        )
     if params["wait_timeout"] < 0:
         raise ParameterError("wait_timeout must be 0 or more, not %d" % params["wait_timeout"])
     if params["max_purchase"] < 0:
@@ -456,7 +462,8 @@ def check_params(params):
     if params["release_unlisted"] and not numbers and not pools:
         raise ParameterError(
             "release_unlisted=true with no entries would release every number the project holds; "
-            "list the numbers to keep, or release numbers with livekit.sip.phone_number state=absent")
+            "list the numbers to keep, or release numbers with livekit.sip.phone_number state=absent"
+        )
     return numbers, pools
 
 
@@ -470,12 +477,12 @@ class Run:
         self.released = []
 
     def result(self):
-        result = dict(
-            changed=bool(self.purchased or self.routed or self.released),
-            purchased=list(self.purchased),
-            routed=list(self.routed),
-            released=list(self.released),
-        )
+        result = {
+            "changed": bool(self.purchased or self.routed or self.released),
+            "purchased": list(self.purchased),
+            "routed": list(self.routed),
+            "released": list(self.released),
+        }
         if self.api is not None:
             result["api_calls"] = api_calls(self.api)
         return result
@@ -486,11 +493,13 @@ def plan_fleet(api, params, numbers, pools):
     current = held_records(api, params["page_size"])
     fleet = FleetPlan(current, numbers, pools)
     fleet.check_spend(params["max_purchase"])
-    by_index = dict((pool.entry.index, pool) for pool in fleet.pools)
+    by_index = {pool.entry.index: pool for pool in fleet.pools}
     for entry in pool_order([pool.entry for pool in fleet.pools]):
         pool = by_index[entry.index]
         if pool.shortfall:
-            offered = api.search(entry.country_code, entry.area_code or None, limit=fleet.search_limit(pool))
+            offered = api.search(
+                entry.country_code, entry.area_code or None, limit=fleet.search_limit(pool)
+            )
             fleet.choose(pool, offered)
     fleet.check_shortfalls()
     fleet.finish(params["release_unlisted"])
@@ -503,7 +512,7 @@ def buy(api, fleet, rule, numbers, page_size, run):
     Returns the numbers bought, which differ from ``numbers`` when candidates were replaced or
     were found held by the project (bought by a concurrent run).
     """
-    for dummy in range(MAX_PURCHASE_ATTEMPTS):
+    for _dummy in range(MAX_PURCHASE_ATTEMPTS):
         try:
             purchase(api, numbers, rule, page_size)
         except StepError as exc:
@@ -513,7 +522,7 @@ def buy(api, fleet, rule, numbers, page_size, run):
                 raise
             # Refused numbers the project holds by now were bought by a run converging the same
             # project at the same time: they count as held. Only the others need replacements.
-            ours = dict((n, r) for n, r in by_number(held_records(api, page_size)).items() if n in taken)
+            ours = {n: r for n, r in by_number(held_records(api, page_size)).items() if n in taken}
             fleet.plan.route.extend(fleet.adopt(ours))
             numbers = [n for n in numbers if n not in ours]
             lost = [n for n in taken if n not in ours]
@@ -526,12 +535,14 @@ def buy(api, fleet, rule, numbers, page_size, run):
         return numbers
     raise PlanError(
         "gave up buying numbers for dispatch rule %s after %d purchases in a row were refused "
-        "because candidates had been bought by someone else" % (rule or "(none)", MAX_PURCHASE_ATTEMPTS))
+        "because candidates had been bought by someone else"
+        % (rule or "(none)", MAX_PURCHASE_ATTEMPTS)
+    )
 
 
 def batches(items, size):
     """``items`` in consecutive slices of at most ``size``."""
-    return [items[start:start + size] for start in range(0, len(items), size)]
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def execute(api, fleet, params, run):
@@ -560,14 +571,14 @@ def execute(api, fleet, params, run):
 def main():
     module = AnsibleModule(
         argument_spec=auth_argument_spec(
-            entries=dict(type="list", elements="dict", required=True),
-            release_unlisted=dict(type="bool", default=False),
-            max_purchase=dict(type="int", default=10),
-            wait=dict(type="bool", default=False),
-            wait_timeout=dict(type="int", default=300),
-            workers=dict(type="int", default=8),
-            page_size=dict(type="int", default=500),
-            batch_size=dict(type="int", default=500),
+            entries={"type": "list", "elements": "dict", "required": True},
+            release_unlisted={"type": "bool", "default": False},
+            max_purchase={"type": "int", "default": 10},
+            wait={"type": "bool", "default": False},
+            wait_timeout={"type": "int", "default": 300},
+            workers={"type": "int", "default": 8},
+            page_size={"type": "int", "default": 500},
+            batch_size={"type": "int", "default": 500},
         ),
         supports_check_mode=True,
     )
@@ -585,13 +596,22 @@ def main():
         fail_with(module, exc, **run.result())
 
     plan = fleet.plan
-    result = dict(changed=plan.changed, purchased=plan.purchased, routed=plan.routed,
-                  released=list(plan.release), unlisted=list(fleet.unlisted))
+    result = {
+        "changed": plan.changed,
+        "purchased": plan.purchased,
+        "routed": plan.routed,
+        "released": list(plan.release),
+        "unlisted": list(fleet.unlisted),
+    }
     if module.check_mode:
         if module._diff:
             result["diff"] = diff(current, plan)
-        module.exit_json(phone_numbers=predict(current, plan), pools=fleet.pool_results(),
-                         api_calls=api_calls(api), **result)
+        module.exit_json(
+            phone_numbers=predict(current, plan),
+            pools=fleet.pool_results(),
+            api_calls=api_calls(api),
+            **result,
+        )
 
     try:
         execute(api, fleet, params, run)
@@ -599,7 +619,9 @@ def main():
         # Numbers held but still pending count too: a run repeated after a wait_timeout must
         # wait for the numbers the first run bought, not return while they are provisioned.
         if params["wait"] and (run.purchased or fleet.pending()):
-            records = wait_settled(api, fleet.accounted(), params["wait_timeout"], params["page_size"])
+            records = wait_settled(
+                api, fleet.accounted(), params["wait_timeout"], params["page_size"]
+            )
         elif plan.changed:
             records = held_records(api, params["page_size"])
     except WaitTimeout as exc:

@@ -1,11 +1,8 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: livekit.sip contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: phone_number_info
@@ -256,7 +253,10 @@ error:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.livekit.sip.plugins.module_utils._e164 import normalize_e164
-from ansible_collections.livekit.sip.plugins.module_utils._errors import LiveKitError, ParameterError
+from ansible_collections.livekit.sip.plugins.module_utils._errors import (
+    LiveKitError,
+    ParameterError,
+)
 from ansible_collections.livekit.sip.plugins.module_utils._module import (
     auth_argument_spec,
     build_api,
@@ -270,12 +270,12 @@ MAX_PAGE_SIZE = 1000
 def main():
     module = AnsibleModule(
         argument_spec=auth_argument_spec(
-            id=dict(type="str"),
-            phone_number=dict(type="str"),
-            statuses=dict(type="list", elements="str", choices=list(STATUS_CHOICES)),
-            sip_dispatch_rule_id=dict(type="str"),
-            limit=dict(type="int"),
-            page_size=dict(type="int", default=500),
+            id={"type": "str"},
+            phone_number={"type": "str"},
+            statuses={"type": "list", "elements": "str", "choices": list(STATUS_CHOICES)},
+            sip_dispatch_rule_id={"type": "str"},
+            limit={"type": "int"},
+            page_size={"type": "int", "default": 500},
         ),
         mutually_exclusive=[
             ("id", "phone_number"),
@@ -291,13 +291,17 @@ def main():
     params = module.params
     try:
         # Everything the user typed is checked before the first request.
-        number = normalize_e164(params["phone_number"]) if params["phone_number"] is not None else None
+        number = (
+            normalize_e164(params["phone_number"]) if params["phone_number"] is not None else None
+        )
         if params["id"] is not None and not params["id"].strip():
             raise ParameterError("id must not be empty")
         if params["limit"] is not None and params["limit"] < 0:
             raise ParameterError("limit must be 0 or more, not %d" % params["limit"])
         if not 1 <= params["page_size"] <= MAX_PAGE_SIZE:
-            raise ParameterError("page_size must be between 1 and %d, not %d" % (MAX_PAGE_SIZE, params["page_size"]))
+            raise ParameterError(
+                "page_size must be between 1 and %d, not %d" % (MAX_PAGE_SIZE, params["page_size"])
+            )
     except LiveKitError as exc:
         fail_with(module, exc)
 

@@ -1,11 +1,8 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: livekit.sip contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: phone_number_search
@@ -205,7 +202,10 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.livekit.sip.plugins.module_utils._errors import LiveKitError, ParameterError
+from ansible_collections.livekit.sip.plugins.module_utils._errors import (
+    LiveKitError,
+    ParameterError,
+)
 from ansible_collections.livekit.sip.plugins.module_utils._module import (
     auth_argument_spec,
     build_api,
@@ -216,24 +216,32 @@ from ansible_collections.livekit.sip.plugins.module_utils._module import (
 def main():
     module = AnsibleModule(
         argument_spec=auth_argument_spec(
-            country_code=dict(type="str", required=True),
-            area_code=dict(type="str"),
-            limit=dict(type="int", default=50),
+            country_code={"type": "str", "required": True},
+            area_code={"type": "str"},
+            limit={"type": "int", "default": 50},
         ),
         supports_check_mode=True,
     )
     country = module.params["country_code"].strip().upper()
     if not re.match(r"^[A-Z]{2}$", country):
-        fail_with(module, ParameterError(
-            "country_code %r is not an ISO 3166-1 alpha-2 code such as US or GB"
-            % module.params["country_code"]
-        ))
+        fail_with(
+            module,
+            ParameterError(
+                "country_code {!r} is not an ISO 3166-1 alpha-2 code such as US or GB".format(
+                    module.params["country_code"]
+                )
+            ),
+        )
     if module.params["limit"] < 1:
-        fail_with(module, ParameterError("limit must be 1 or more, not %d" % module.params["limit"]))
+        fail_with(
+            module, ParameterError("limit must be 1 or more, not %d" % module.params["limit"])
+        )
     area = module.params["area_code"]
     api = build_api(module)
     try:
-        records = api.search(country, area_code=area.strip() if area else None, limit=module.params["limit"])
+        records = api.search(
+            country, area_code=area.strip() if area else None, limit=module.params["limit"]
+        )
     except LiveKitError as exc:
         fail_with(module, exc)
     module.exit_json(changed=False, phone_numbers=records)

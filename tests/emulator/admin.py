@@ -1,5 +1,7 @@
 """Introspection routes under /_emulator/: no auth, JSON in and out, never subject to faults."""
 
+from __future__ import annotations
+
 import json
 import logging
 
@@ -26,7 +28,7 @@ def _object(body):
     try:
         data = json.loads(body)
     except ValueError as exc:
-        raise AdminRequestError(400, "malformed", "body is not JSON: %s" % exc)
+        raise AdminRequestError(400, "malformed", f"body is not JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise AdminRequestError(400, "malformed", "body must be a JSON object")
     return data
@@ -37,12 +39,16 @@ def _names(value, field):
         return [item.strip() for item in value.split(",") if item.strip()]
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return value
-    raise ValueError("%s must be a list of names or a comma-separated string" % field)
+    raise ValueError(f"{field} must be a list of names or a comma-separated string")
 
 
 def _health(emulator, _body):
-    return {"status": "ok", "url": emulator.url, "connections_total": emulator.connections_total(),
-            "numbers_held": len(emulator.store.held)}
+    return {
+        "status": "ok",
+        "url": emulator.url,
+        "connections_total": emulator.connections_total(),
+        "numbers_held": len(emulator.store.held),
+    }
 
 
 def _reset(emulator, body):
@@ -59,10 +65,10 @@ def _load(emulator, body):
     data = _object(body)
     if set(data) == {"path"}:
         try:
-            with open(data["path"], "r", encoding="utf-8") as handle:
+            with open(data["path"], encoding="utf-8") as handle:
                 data = json.load(handle)
         except (OSError, ValueError) as exc:
-            raise ValueError("cannot read state from %s: %s" % (data["path"], exc))
+            raise ValueError("cannot read state from {}: {}".format(data["path"], exc)) from exc
     return {"status": "ok", "numbers": emulator.store.load(data)}
 
 
@@ -84,7 +90,11 @@ def _set_faults(emulator, body):
     allowed = ("rate", "seed", "kinds", "methods", "latency_ms", "retry_after", "script")
     unknown = sorted(set(settings) - set(allowed))
     if unknown:
-        raise ValueError("unknown fault settings: %s (allowed: %s)" % (", ".join(unknown), ", ".join(allowed)))
+        raise ValueError(
+            "unknown fault settings: {} (allowed: {})".format(
+                ", ".join(unknown), ", ".join(allowed)
+            )
+        )
     for field in ("kinds", "methods"):
         if field in settings:
             settings[field] = _names(settings[field], field)
@@ -121,18 +131,20 @@ ROUTES = {
 
 def handle(emulator, verb, path, body):
     """Return (HTTP status, JSON-able payload) for an introspection request."""
-    name = path[len(ADMIN_PREFIX):].strip("/")
+    name = path[len(ADMIN_PREFIX) :].strip("/")
     route = ROUTES.get((verb, name))
     try:
         if route is None:
             if any(key[1] == name for key in ROUTES):
-                raise AdminRequestError(405, "bad_route", "%s is not allowed on %s" % (verb, path))
-            raise AdminRequestError(404, "bad_route", "no introspection route %s" % path)
+                raise AdminRequestError(405, "bad_route", f"{verb} is not allowed on {path}")
+            raise AdminRequestError(404, "bad_route", f"no introspection route {path}")
         return 200, route(emulator, body)
     except AdminRequestError as err:
         return err.status, {"code": err.code, "msg": err.msg}
     except (ValueError, TypeError) as exc:
         return 400, {"code": "invalid_argument", "msg": str(exc)}
-    except Exception as exc:  # a bug in the emulator must still produce an answer the caller can read
+    except (
+        Exception
+    ) as exc:  # a bug in the emulator must still produce an answer the caller can read
         LOG.exception("introspection request %s %s failed", verb, path)
-        return 500, {"code": "internal", "msg": "%s: %s" % (type(exc).__name__, exc)}
+        return 500, {"code": "internal", "msg": f"{type(exc).__name__}: {exc}"}

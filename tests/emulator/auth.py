@@ -1,5 +1,7 @@
 """LiveKit access tokens: HS256 JWTs whose issuer is the API key."""
 
+from __future__ import annotations
+
 import binascii
 import json
 import time
@@ -14,7 +16,12 @@ LEEWAY_SECONDS = 10
 # Signing through the algorithm object: jwt.encode/jwt.decode warn about short secrets such as the
 # development default "secret", and silencing warnings is not thread-safe inside a server.
 _HS256 = HMACAlgorithm(HMACAlgorithm.SHA256)
-_CLAIM_CHECKS = {"verify_signature": False, "verify_exp": True, "verify_nbf": True, "verify_iat": True}
+_CLAIM_CHECKS = {
+    "verify_signature": False,
+    "verify_exp": True,
+    "verify_nbf": True,
+    "verify_iat": True,
+}
 
 
 def _segment(data):
@@ -53,13 +60,15 @@ class Authenticator:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError as exc:
-            raise _unauthenticated("invalid token: %s" % exc)
+            raise _unauthenticated(f"invalid token: {exc}") from exc
         if header.get("alg") != "HS256":
-            raise _unauthenticated("invalid token: algorithm %r is not HS256" % (header.get("alg"),))
+            raise _unauthenticated(
+                "invalid token: algorithm {!r} is not HS256".format(header.get("alg"))
+            )
         api_key = unverified.get("iss")
         secret = self.keys.get(api_key) if isinstance(api_key, str) else None
         if secret is None:
-            raise _unauthenticated("invalid token: unknown API key %r" % (api_key,))
+            raise _unauthenticated(f"invalid token: unknown API key {api_key!r}")
         signing_input, _dot, encoded_signature = token.rpartition(".")
         try:
             signature = base64url_decode(encoded_signature)
@@ -70,11 +79,13 @@ class Authenticator:
         try:
             claims = jwt.decode(token, options=_CLAIM_CHECKS, leeway=LEEWAY_SECONDS)
         except jwt.ExpiredSignatureError:
-            raise _unauthenticated("invalid token: token has expired")
+            raise _unauthenticated("invalid token: token has expired") from None
         except jwt.ImmatureSignatureError:
-            raise _unauthenticated("invalid token: token is not valid yet (nbf/iat in the future)")
+            raise _unauthenticated(
+                "invalid token: token is not valid yet (nbf/iat in the future)"
+            ) from None
         except jwt.PyJWTError as exc:
-            raise _unauthenticated("invalid token: %s" % exc)
+            raise _unauthenticated(f"invalid token: {exc}") from exc
         grant = claims.get("sip")
         if not isinstance(grant, dict) or grant.get("admin") is not True:
             raise TwirpError("permission_denied", "token lacks the sip.admin grant")

@@ -4,6 +4,8 @@ python -m tests.emulator.bench [--threads 32] [--seconds 3] [--method ListPhoneN
 Without --url it measures an in-process emulator (client and server then share one interpreter).
 """
 
+from __future__ import annotations
+
 import argparse
 import http.client
 import json
@@ -26,7 +28,10 @@ def measure(url, api_key, api_secret, threads=32, seconds=3.0, method="ListPhone
     parts = urllib.parse.urlsplit(url)
     body = json.dumps(BODIES.get(method, {})).encode()
     path = "/twirp/livekit.PhoneNumberService/" + method
-    headers = {"Authorization": "Bearer " + make_token(api_key, api_secret, ttl=3600), "Content-Type": "application/json"}
+    headers = {
+        "Authorization": "Bearer " + make_token(api_key, api_secret, ttl=3600),
+        "Content-Type": "application/json",
+    }
     counts = [[0, 0] for _index in range(threads)]
     start_line = threading.Barrier(threads + 1)
     stop_at = []
@@ -41,7 +46,9 @@ def measure(url, api_key, api_secret, threads=32, seconds=3.0, method="ListPhone
             counts[slot][0 if response.status == 200 else 1] += 1
         connection.close()
 
-    workers = [threading.Thread(target=client, args=(slot,), daemon=True) for slot in range(threads)]
+    workers = [
+        threading.Thread(target=client, args=(slot,), daemon=True) for slot in range(threads)
+    ]
     for worker in workers:
         worker.start()
     stop_at.append(time.monotonic() + seconds)
@@ -51,13 +58,19 @@ def measure(url, api_key, api_secret, threads=32, seconds=3.0, method="ListPhone
         worker.join()
     elapsed = time.monotonic() - began
     done = sum(ok for ok, _failed in counts)
-    return {"requests": done, "errors": sum(failed for _ok, failed in counts), "seconds": round(elapsed, 2),
-            "rps": round(done / elapsed)}
+    return {
+        "requests": done,
+        "errors": sum(failed for _ok, failed in counts),
+        "seconds": round(elapsed, 2),
+        "rps": round(done / elapsed),
+    }
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tests.emulator.bench")
-    parser.add_argument("--url", help="an emulator already running (http only); default: start one in-process")
+    parser.add_argument(
+        "--url", help="an emulator already running (http only); default: start one in-process"
+    )
     parser.add_argument("--api-key", default="devkey")
     parser.add_argument("--api-secret", default="secret")
     parser.add_argument("--threads", type=int, default=32)
@@ -65,10 +78,19 @@ def main(argv=None):
     parser.add_argument("--method", default="ListPhoneNumbers", choices=sorted(BODIES))
     args = parser.parse_args(argv)
     if args.url:
-        result = measure(args.url, args.api_key, args.api_secret, args.threads, args.seconds, args.method)
+        result = measure(
+            args.url, args.api_key, args.api_secret, args.threads, args.seconds, args.method
+        )
     else:
         with Emulator(port=0) as emulator:
-            result = measure(emulator.url, emulator.api_key, emulator.api_secret, args.threads, args.seconds, args.method)
+            result = measure(
+                emulator.url,
+                emulator.api_key,
+                emulator.api_secret,
+                args.threads,
+                args.seconds,
+                args.method,
+            )
     print(json.dumps(result))
     return 0 if result["requests"] and not result["errors"] else 1
 

@@ -1,5 +1,7 @@
 """Command line: serve in the foreground, start/stop in the background, wait for readiness."""
 
+from __future__ import annotations
+
 import argparse
 import logging
 import os
@@ -19,23 +21,59 @@ COMMANDS = ("serve", "start", "stop", "wait")
 OPTIONS = (
     ("--host", "host", str, "address to listen on (default %(default)s)"),
     ("--port", "port", int, "port; 0 picks a free one (env EMULATOR_PORT, default 7880)"),
-    ("--json-names", "json_names", str, "output field names: proto (e164_format) or camel (e164Format); default %(default)s"),
-    ("--inventory-size", "inventory_size", int, "numbers in the seeded inventory (default %(default)s)"),
+    (
+        "--json-names",
+        "json_names",
+        str,
+        "output field names: proto (e164_format) or camel (e164Format); default %(default)s",
+    ),
+    (
+        "--inventory-size",
+        "inventory_size",
+        int,
+        "numbers in the seeded inventory (default %(default)s)",
+    ),
     ("--seed", "seed", int, "seed of the inventory and of the ids (default %(default)s)"),
-    ("--provisioning-delay", "provisioning_delay", float, "seconds a bought number stays PENDING (default %(default)s)"),
+    (
+        "--provisioning-delay",
+        "provisioning_delay",
+        float,
+        "seconds a bought number stays PENDING (default %(default)s)",
+    ),
     ("--quota", "quota", int, "most numbers the project may hold (default %(default)s)"),
-    ("--max-page-size", "max_page_size", int, "cap on the limit of list and search pages (default %(default)s)"),
+    (
+        "--max-page-size",
+        "max_page_size",
+        int,
+        "cap on the limit of list and search pages (default %(default)s)",
+    ),
     ("--latency-ms", "latency_ms", float, "delay added to every API call (default %(default)s)"),
-    ("--fault-rate", "fault_rate", float, "share of API calls that fail, 0 to 1 (default %(default)s)"),
+    (
+        "--fault-rate",
+        "fault_rate",
+        float,
+        "share of API calls that fail, 0 to 1 (default %(default)s)",
+    ),
     ("--fault-seed", "fault_seed", int, "seed of the fault draws (default %(default)s)"),
-    ("--retry-after", "retry_after", float, "Retry-After seconds of rate_limited answers (default %(default)s)"),
+    (
+        "--retry-after",
+        "retry_after",
+        float,
+        "Retry-After seconds of rate_limited answers (default %(default)s)",
+    ),
     ("--state", "state_file", str, "state file (a dump) to load at start"),
     ("--tls-cert", "tls_cert", str, "serve HTTPS with this PEM certificate (needs --tls-key)"),
     ("--tls-key", "tls_key", str, "PEM private key of --tls-cert"),
 )
 PATH_FIELDS = ("state_file", "tls_cert", "tls_key")
-FLAGS = (("--skip-defaults", "skip_defaults", "leave zero values out of responses, like a server set to skip defaults"),
-         ("--log-requests", "log_requests", "log one line per request to stderr"))
+FLAGS = (
+    (
+        "--skip-defaults",
+        "skip_defaults",
+        "leave zero values out of responses, like a server set to skip defaults",
+    ),
+    ("--log-requests", "log_requests", "log one line per request to stderr"),
+)
 
 
 def _env_port():
@@ -43,7 +81,7 @@ def _env_port():
     try:
         return int(value) if value else DEFAULTS.port
     except ValueError:
-        raise SystemExit("EMULATOR_PORT must be a port number, got %r" % value)
+        raise SystemExit(f"EMULATOR_PORT must be a port number, got {value!r}") from None
 
 
 def _server_options():
@@ -51,27 +89,55 @@ def _server_options():
     group = parser.add_argument_group("server options")
     for flag, field, kind, text in OPTIONS:
         default = _env_port() if field == "port" else getattr(DEFAULTS, field)
-        group.add_argument(flag, dest=field, type=kind, default=default, help=text,
-                           choices=JSON_NAMES if field == "json_names" else None)
+        group.add_argument(
+            flag,
+            dest=field,
+            type=kind,
+            default=default,
+            help=text,
+            choices=JSON_NAMES if field == "json_names" else None,
+        )
     for flag, field, text in FLAGS:
         group.add_argument(flag, dest=field, action="store_true", help=text)
-    group.add_argument("--api-key", default=os.environ.get("LIVEKIT_API_KEY") or DEFAULTS.api_key,
-                       help="API key (env LIVEKIT_API_KEY, default devkey)")
-    group.add_argument("--api-secret", default=os.environ.get("LIVEKIT_API_SECRET") or DEFAULTS.api_secret,
-                       help="API secret (env LIVEKIT_API_SECRET, default secret)")
-    group.add_argument("--extra-key", dest="extra_keys", action="append", default=[], metavar="KEY=SECRET",
-                       help="accept tokens signed with another key (repeatable)")
-    group.add_argument("--fault-kinds", default=",".join(FAULT_KINDS), help="comma-separated subset of %(default)s")
-    group.add_argument("--fault-methods", default="", help="comma-separated API methods the rate applies to (default: all)")
+    group.add_argument(
+        "--api-key",
+        default=os.environ.get("LIVEKIT_API_KEY") or DEFAULTS.api_key,
+        help="API key (env LIVEKIT_API_KEY, default devkey)",
+    )
+    group.add_argument(
+        "--api-secret",
+        default=os.environ.get("LIVEKIT_API_SECRET") or DEFAULTS.api_secret,
+        help="API secret (env LIVEKIT_API_SECRET, default secret)",
+    )
+    group.add_argument(
+        "--extra-key",
+        dest="extra_keys",
+        action="append",
+        default=[],
+        metavar="KEY=SECRET",
+        help="accept tokens signed with another key (repeatable)",
+    )
+    group.add_argument(
+        "--fault-kinds", default=",".join(FAULT_KINDS), help="comma-separated subset of %(default)s"
+    )
+    group.add_argument(
+        "--fault-methods",
+        default="",
+        help="comma-separated API methods the rate applies to (default: all)",
+    )
     return parser
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m tests.emulator", description="Emulator of the LiveKit Phone Number service.")
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.emulator", description="Emulator of the LiveKit Phone Number service."
+    )
     commands = parser.add_subparsers(dest="command")
     options = _server_options()
     commands.add_parser("serve", parents=[options], help="run in the foreground (default)")
-    start = commands.add_parser("start", parents=[options], help="run in the background and wait until ready")
+    start = commands.add_parser(
+        "start", parents=[options], help="run in the background and wait until ready"
+    )
     start.add_argument("--pid-file", required=True)
     start.add_argument("--log-file", help="output of the background server (default: PID_FILE.log)")
     start.add_argument("--timeout", type=float, default=15.0, help="seconds to wait for readiness")
@@ -79,10 +145,14 @@ def build_parser():
     stop.add_argument("--pid-file", required=True)
     stop.add_argument("--timeout", type=float, default=10.0)
     wait = commands.add_parser("wait", help="wait until an emulator answers its health check")
-    wait.add_argument("--url", default=os.environ.get("LIVEKIT_URL"), required=not os.environ.get("LIVEKIT_URL"))
+    wait.add_argument(
+        "--url", default=os.environ.get("LIVEKIT_URL"), required=not os.environ.get("LIVEKIT_URL")
+    )
     wait.add_argument("--timeout", type=float, default=15.0)
     wait.add_argument("--cafile", help="CA bundle to verify an https emulator with")
-    wait.add_argument("--insecure", action="store_true", help="do not verify an https emulator's certificate")
+    wait.add_argument(
+        "--insecure", action="store_true", help="do not verify an https emulator's certificate"
+    )
     return parser
 
 
@@ -93,11 +163,16 @@ def config_from_args(args):
     for item in args.extra_keys:
         key, sep, secret = item.partition("=")
         if not sep or not key or not secret:
-            raise ValueError("--extra-key expects KEY=SECRET, got %r" % item)
+            raise ValueError(f"--extra-key expects KEY=SECRET, got {item!r}")
         extra[key] = secret
-    return EmulatorConfig(api_key=args.api_key, api_secret=args.api_secret, extra_keys=extra,
-                          fault_kinds=[kind for kind in args.fault_kinds.split(",") if kind],
-                          fault_methods=[method for method in args.fault_methods.split(",") if method], **settings)
+    return EmulatorConfig(
+        api_key=args.api_key,
+        api_secret=args.api_secret,
+        extra_keys=extra,
+        fault_kinds=[kind for kind in args.fault_kinds.split(",") if kind],
+        fault_methods=[method for method in args.fault_methods.split(",") if method],
+        **settings,
+    )
 
 
 def serve_argv(args):
@@ -115,7 +190,9 @@ def serve_argv(args):
 
 
 def announce(url, config, out=sys.stdout):
-    out.write("LIVEKIT_URL=%s\nLIVEKIT_API_KEY=%s\nLIVEKIT_API_SECRET=%s\n" % (url, config.api_key, config.api_secret))
+    out.write(
+        f"LIVEKIT_URL={url}\nLIVEKIT_API_KEY={config.api_key}\nLIVEKIT_API_SECRET={config.api_secret}\n"
+    )
     out.flush()
 
 
@@ -128,11 +205,18 @@ def serve(config):
     try:
         emulator = Emulator(config).start()
     except OSError as exc:
-        print("error: cannot start the emulator on %s:%s: %s" % (config.host, config.port, exc.strerror or exc), file=sys.stderr)
+        print(
+            f"error: cannot start the emulator on {config.host}:{config.port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
         return 1
     announce(emulator.url, config)
-    print("LiveKit Phone Number emulator listening on %s (%d numbers in inventory, seed %d; introspection at %s/_emulator/);"
-          " stop with Ctrl-C or SIGTERM" % (emulator.url, config.inventory_size, config.seed, emulator.url), flush=True)
+    print(
+        "LiveKit Phone Number emulator listening on %s (%d numbers in inventory, seed %d; introspection at %s/_emulator/);"
+        " stop with Ctrl-C or SIGTERM"
+        % (emulator.url, config.inventory_size, config.seed, emulator.url),
+        flush=True,
+    )
     while not stop.wait(0.5):
         pass
     emulator.stop()
@@ -149,9 +233,12 @@ def wait(url, timeout, cafile=None, insecure=False):
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
     if process.healthy(url, context, timeout):
-        print("emulator ready at %s" % url)
+        print(f"emulator ready at {url}")
         return 0
-    print("error: no emulator answered at %s/_emulator/health within %g s" % (url, timeout), file=sys.stderr)
+    print(
+        f"error: no emulator answered at {url}/_emulator/health within {timeout:g} s",
+        file=sys.stderr,
+    )
     return 1
 
 
@@ -168,11 +255,17 @@ def main(argv=None):
     try:
         config = config_from_args(args)
         if config.state_file and not os.path.isfile(config.state_file):
-            raise ValueError("state file not found: %s" % config.state_file)
+            raise ValueError(f"state file not found: {config.state_file}")
     except (ValueError, TypeError) as exc:
         parser.error(str(exc))
     if args.command == "start":
         env = dict(os.environ, LIVEKIT_API_KEY=config.api_key, LIVEKIT_API_SECRET=config.api_secret)
-        return process.start(serve_argv(args), env, args.pid_file, args.log_file, args.timeout,
-                             on_ready=lambda url: announce(url, config))
+        return process.start(
+            serve_argv(args),
+            env,
+            args.pid_file,
+            args.log_file,
+            args.timeout,
+            on_ready=lambda url: announce(url, config),
+        )
     return serve(config)

@@ -1,5 +1,7 @@
 """A client of the introspection API, standard library only."""
 
+from __future__ import annotations
+
 import json
 import time
 import urllib.error
@@ -8,7 +10,7 @@ import urllib.request
 
 class AdminError(Exception):
     def __init__(self, status, payload):
-        super().__init__("emulator admin API answered %s: %s" % (status, payload))
+        super().__init__(f"emulator admin API answered {status}: {payload}")
         self.status = status
         self.payload = payload
 
@@ -17,15 +19,21 @@ class AdminClient:
     def __init__(self, url, timeout=10.0, ssl_context=None):
         self.url = url.rstrip("/")
         self.timeout = timeout
-        handlers = [urllib.request.ProxyHandler({})]  # a local emulator is never behind the environment's proxy
+        handlers = [
+            urllib.request.ProxyHandler({})
+        ]  # a local emulator is never behind the environment's proxy
         if ssl_context is not None:
             handlers.append(urllib.request.HTTPSHandler(context=ssl_context))
         self.opener = urllib.request.build_opener(*handlers)
 
     def _call(self, verb, route, payload=None):
         data = None if payload is None else json.dumps(payload).encode()
-        request = urllib.request.Request(self.url + "/_emulator/" + route, data=data, method=verb,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.url + "/_emulator/" + route,
+            data=data,
+            method=verb,
+            headers={"Content-Type": "application/json"},
+        )
         try:
             with self.opener.open(request, timeout=self.timeout) as response:
                 return json.loads(response.read() or b"{}")
@@ -35,7 +43,7 @@ class AdminClient:
                 detail = json.loads(body)
             except ValueError:
                 detail = body.decode("utf-8", "replace")
-            raise AdminError(err.code, detail)
+            raise AdminError(err.code, detail) from err
 
     def health(self):
         return self._call("GET", "health")

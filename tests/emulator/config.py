@@ -1,10 +1,12 @@
 """Settings of the emulator: start-up configuration and the subset that can change at run time."""
 
+from __future__ import annotations
+
 import dataclasses
 import math
 
 SERVICE = "livekit.PhoneNumberService"
-API_PREFIX = "/twirp/%s/" % SERVICE
+API_PREFIX = f"/twirp/{SERVICE}/"
 ADMIN_PREFIX = "/_emulator/"
 
 METHODS = (
@@ -20,7 +22,15 @@ FAULT_KINDS = ("unavailable", "rate_limited", "drop", "lost_response")
 JSON_NAMES = ("proto", "camel")
 
 # Settings that shape the API's behaviour; reset and state files may override them.
-BEHAVIOUR_KEYS = ("inventory_size", "seed", "quota", "provisioning_delay", "json_names", "skip_defaults", "max_page_size")
+BEHAVIOUR_KEYS = (
+    "inventory_size",
+    "seed",
+    "quota",
+    "provisioning_delay",
+    "json_names",
+    "skip_defaults",
+    "max_page_size",
+)
 # The subset that may change while numbers are held (the inventory stays as it is).
 RUNTIME_KEYS = ("quota", "provisioning_delay", "json_names", "skip_defaults", "max_page_size")
 
@@ -58,7 +68,11 @@ class EmulatorConfig:
         object.__setattr__(self, "extra_keys", dict(self.extra_keys or {}))
         object.__setattr__(self, "fault_kinds", tuple(self.fault_kinds))
         object.__setattr__(self, "fault_methods", tuple(self.fault_methods or ()))
-        object.__setattr__(self, "request_cache_size", _integer("request_cache_size", self.request_cache_size, 1, None))
+        object.__setattr__(
+            self,
+            "request_cache_size",
+            _integer("request_cache_size", self.request_cache_size, 1, None),
+        )
         if not self.api_key or not self.api_secret:
             raise ValueError("api_key and api_secret must not be empty")
         if bool(self.tls_cert) != bool(self.tls_key):
@@ -79,13 +93,22 @@ class EmulatorConfig:
     def with_settings(self, settings, allowed=BEHAVIOUR_KEYS):
         unknown = sorted(set(settings) - set(allowed))
         if unknown:
-            raise ValueError("unknown or read-only settings: %s (allowed: %s)" % (", ".join(unknown), ", ".join(allowed)))
+            raise ValueError(
+                "unknown or read-only settings: {} (allowed: {})".format(
+                    ", ".join(unknown), ", ".join(allowed)
+                )
+            )
         return dataclasses.replace(self, **settings)
 
 
 def _integer(name, value, low, high):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or isinstance(value, float) and not value.is_integer():
-        raise ValueError("%s must be an integer, got %r" % (name, value))
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or isinstance(value, float)
+        and not value.is_integer()
+    ):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
     value = int(value)
     if value < low or (high is not None and value > high):
         raise ValueError("%s out of range: %d" % (name, value))
@@ -94,9 +117,9 @@ def _integer(name, value, low, high):
 
 def _number(name, value, low):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError("%s must be a number, got %r" % (name, value))
+        raise ValueError(f"{name} must be a number, got {value!r}")
     if value < low:
-        raise ValueError("%s must be >= %s, got %r" % (name, low, value))
+        raise ValueError(f"{name} must be >= {low}, got {value!r}")
     return float(value)
 
 
@@ -105,7 +128,7 @@ def coerce(name, value):
     if name == "inventory_size":
         return _integer(name, value, 0, 5000000)
     if name == "seed":
-        return _integer(name, value, -(2 ** 63), 2 ** 63)
+        return _integer(name, value, -(2**63), 2**63)
     if name == "quota":
         return _integer(name, value, 0, None)
     if name == "max_page_size":
@@ -114,28 +137,38 @@ def coerce(name, value):
         return _number(name, value, 0)
     if name == "json_names":
         if value not in JSON_NAMES:
-            raise ValueError("json_names must be one of %s, got %r" % (", ".join(JSON_NAMES), value))
+            raise ValueError(
+                "json_names must be one of {}, got {!r}".format(", ".join(JSON_NAMES), value)
+            )
         return value
     if name == "skip_defaults":
         if not isinstance(value, bool):
-            raise ValueError("skip_defaults must be true or false, got %r" % (value,))
+            raise ValueError(f"skip_defaults must be true or false, got {value!r}")
         return value
-    raise ValueError("unknown setting %r" % (name,))
+    raise ValueError(f"unknown setting {name!r}")
 
 
 def check_fault_settings(rate, kinds, methods, latency_ms, retry_after):
     """Validate fault settings; returns them normalised."""
     rate = _number("rate", rate, 0)
     if rate > 1:
-        raise ValueError("rate must be between 0 and 1, got %r" % (rate,))
+        raise ValueError(f"rate must be between 0 and 1, got {rate!r}")
     kinds = tuple(kinds)
     if not kinds:
         raise ValueError("kinds must not be empty")
     for kind in kinds:
         if kind not in FAULT_KINDS:
-            raise ValueError("unknown fault kind %r (known: %s)" % (kind, ", ".join(FAULT_KINDS)))
+            raise ValueError(
+                "unknown fault kind {!r} (known: {})".format(kind, ", ".join(FAULT_KINDS))
+            )
     methods = tuple(methods or ())
     for method in methods:
         if method not in METHODS:
-            raise ValueError("unknown method %r" % (method,))
-    return rate, kinds, methods, _number("latency_ms", latency_ms, 0), _number("retry_after", retry_after, 0)
+            raise ValueError(f"unknown method {method!r}")
+    return (
+        rate,
+        kinds,
+        methods,
+        _number("latency_ms", latency_ms, 0),
+        _number("retry_after", retry_after, 0),
+    )

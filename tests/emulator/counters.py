@@ -1,5 +1,7 @@
 """Counters that tests assert on, and the cache of answers by request id. Callers hold the store lock."""
 
+from __future__ import annotations
+
 import collections
 import copy
 
@@ -24,14 +26,16 @@ class Counters:
         self.purchases_by_number[e164] = self.purchases_by_number.get(e164, 0) + 1
 
     def snapshot(self):
-        return copy.deepcopy({
-            "calls": self.calls,
-            "errors": self.errors,
-            "writes": self.writes,
-            "purchases_by_number": self.purchases_by_number,
-            "replays": self.replays,
-            "faults": self.faults,
-        })
+        return copy.deepcopy(
+            {
+                "calls": self.calls,
+                "errors": self.errors,
+                "writes": self.writes,
+                "purchases_by_number": self.purchases_by_number,
+                "replays": self.replays,
+                "faults": self.faults,
+            }
+        )
 
 
 class AnswerCache:

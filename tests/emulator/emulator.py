@@ -1,5 +1,7 @@
 """The emulator as an object: start it in a thread of the current process, stop it, use it as a context manager."""
 
+from __future__ import annotations
+
 import json
 import ssl
 import threading
@@ -14,15 +16,24 @@ from .store import Store
 
 class Emulator:
     def __init__(self, config=None, **settings):
-        self.config = EmulatorConfig(**settings) if config is None else config.with_settings(settings, tuple(settings))
+        self.config = (
+            EmulatorConfig(**settings)
+            if config is None
+            else config.with_settings(settings, tuple(settings))
+        )
         self.store = Store(self.config)
         self.faults = FaultInjector()
-        self.faults.configure(rate=self.config.fault_rate, seed=self.config.fault_seed, kinds=self.config.fault_kinds,
-                              methods=self.config.fault_methods, latency_ms=self.config.latency_ms,
-                              retry_after=self.config.retry_after)
+        self.faults.configure(
+            rate=self.config.fault_rate,
+            seed=self.config.fault_seed,
+            kinds=self.config.fault_kinds,
+            methods=self.config.fault_methods,
+            latency_ms=self.config.latency_ms,
+            retry_after=self.config.retry_after,
+        )
         self.auth = Authenticator(self.config.keys())
         if self.config.state_file:
-            with open(self.config.state_file, "r", encoding="utf-8") as handle:
+            with open(self.config.state_file, encoding="utf-8") as handle:
                 self.store.load(json.load(handle))
         self.server = None
         self.thread = None
@@ -45,7 +56,7 @@ class Emulator:
         if host in ("", "0.0.0.0", "::"):
             host = "127.0.0.1"
         if ":" in host:
-            host = "[%s]" % host
+            host = f"[{host}]"
         return "%s://%s:%d" % ("https" if self.config.tls else "http", host, self.port)
 
     @property
@@ -70,8 +81,12 @@ class Emulator:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(self.config.tls_cert, self.config.tls_key)
         self.server = EmulatorHTTPServer((self.config.host, self.config.port), self, context)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
-                                       name="livekit-emulator", daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="livekit-emulator",
+            daemon=True,
+        )
         self.thread.start()
         return self
 

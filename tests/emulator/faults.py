@@ -1,5 +1,7 @@
 """Injected faults: latency, a seeded rate of failures, and scripted sequences per method."""
 
+from __future__ import annotations
+
 import collections
 import random
 import threading
@@ -17,18 +19,33 @@ class FaultInjector:
     def clear(self):
         self.configure()
 
-    def configure(self, rate=0.0, seed=0, kinds=FAULT_KINDS, methods=(), latency_ms=0.0, retry_after=1.0, script=None):
+    def configure(
+        self,
+        rate=0.0,
+        seed=0,
+        kinds=FAULT_KINDS,
+        methods=(),
+        latency_ms=0.0,
+        retry_after=1.0,
+        script=None,
+    ):
         """Replace the whole fault plan; values left out take their defaults (no faults)."""
-        rate, kinds, methods, latency_ms, retry_after = check_fault_settings(rate, kinds, methods, latency_ms, retry_after)
+        rate, kinds, methods, latency_ms, retry_after = check_fault_settings(
+            rate, kinds, methods, latency_ms, retry_after
+        )
         queues = {}
         for method, steps in (script or {}).items():
             if method not in METHODS:
-                raise ValueError("script: unknown method %r" % (method,))
+                raise ValueError(f"script: unknown method {method!r}")
             if not isinstance(steps, list):
-                raise ValueError("script: %s must map to a list of steps" % method)
+                raise ValueError(f"script: {method} must map to a list of steps")
             for step in steps:
                 if step != OK and step not in FAULT_KINDS:
-                    raise ValueError("script: unknown step %r (use %s or ok)" % (step, ", ".join(FAULT_KINDS)))
+                    raise ValueError(
+                        "script: unknown step {!r} (use {} or ok)".format(
+                            step, ", ".join(FAULT_KINDS)
+                        )
+                    )
             queues[method] = collections.deque(steps)
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise ValueError("seed must be an integer")

@@ -1,5 +1,7 @@
 """pytest plugin: `emulator` (one server per session, reset before each test) and `emulator_factory`."""
 
+from __future__ import annotations
+
 import pytest
 
 from .config import EmulatorConfig

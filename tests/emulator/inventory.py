@@ -1,5 +1,7 @@
 """The pool of numbers the service offers: deterministic from (size, seed), built in one pass."""
 
+from __future__ import annotations
+
 import collections
 import random
 import threading
@@ -7,7 +9,9 @@ import threading
 from .wire import TYPE_BY_SHORT_NAME
 
 Listing = collections.namedtuple(
-    "Listing", "e164_format country_code area_code number_type locality region capabilities spam_score")
+    "Listing",
+    "e164_format country_code area_code number_type locality region capabilities spam_score",
+)
 
 # (country, calling code, area code, type, locality, region, subscriber digits, its first digit from..to, weight);
 # local and mobile numbers of one area code take disjoint first digits, so they never collide.
@@ -69,13 +73,21 @@ class Inventory:
 
     def _area(self, area, count):
         country, calling, code, kind, locality, region, digits, first, last, _weight = area
-        rng = random.Random("%s/%s/%s/%s" % (self.seed, country, code, kind))
+        rng = random.Random(f"{self.seed}/{country}/{code}/{kind}")
         low, high = first * 10 ** (digits - 1), (last + 1) * 10 ** (digits - 1)
         choices = CAPABILITIES[kind]
         for subscriber in rng.sample(range(low, high), count):
             spam = round(rng.uniform(0.05, 0.95), 2) if rng.random() < 0.1 else 0.0
-            yield Listing("+%s%s%d" % (calling, code, subscriber), country, code, TYPE_BY_SHORT_NAME[kind],
-                          locality, region, choices[rng.randrange(len(choices))], spam)
+            yield Listing(
+                "+%s%s%d" % (calling, code, subscriber),
+                country,
+                code,
+                TYPE_BY_SHORT_NAME[kind],
+                locality,
+                region,
+                choices[rng.randrange(len(choices))],
+                spam,
+            )
 
     def get(self, e164):
         return self.by_number.get(e164)

@@ -1,5 +1,7 @@
 """A number the project holds or held, and its wire form."""
 
+from __future__ import annotations
+
 import dataclasses
 
 from . import wire
@@ -89,7 +91,7 @@ def _enum(value, names, field):
         return names.index(value)
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(names):
         return value
-    raise ValueError("%s: unknown value %r" % (field, value))
+    raise ValueError(f"{field}: unknown value {value!r}")
 
 
 def _text(entry, field, default=""):
@@ -97,17 +99,17 @@ def _text(entry, field, default=""):
     if value is None:
         return default
     if not isinstance(value, str):
-        raise ValueError("%s must be a string, got %r" % (field, value))
+        raise ValueError(f"{field} must be a string, got {value!r}")
     return value
 
 
 def record_from_state(entry, listing, new_id, now, provisioning_delay):
     """Rebuild a record from a state file; a hand-written entry may give little more than e164_format."""
     if not isinstance(entry, dict):
-        raise ValueError("each number must be an object, got %r" % (entry,))
+        raise ValueError(f"each number must be an object, got {entry!r}")
     e164 = _text(entry, "e164_format")
     if not wire.E164.match(e164):
-        raise ValueError("e164_format is not E.164: %r" % (e164,))
+        raise ValueError(f"e164_format is not E.164: {e164!r}")
     status = _enum(entry.get("status", STATUSES[UNSPECIFIED]), STATUSES, "status")
     created = wire.parse_timestamp(entry.get("created_at")) or now
     ready = wire.parse_timestamp(entry.get("ready_at"))
@@ -122,7 +124,9 @@ def record_from_state(entry, listing, new_id, now, provisioning_delay):
     if not rules and _text(entry, "sip_dispatch_rule_id"):
         rules = [entry["sip_dispatch_rule_id"]]
     capabilities = entry.get("capabilities", list(listing.capabilities) if listing else ["voice"])
-    if not isinstance(capabilities, list) or not all(isinstance(item, str) for item in capabilities):
+    if not isinstance(capabilities, list) or not all(
+        isinstance(item, str) for item in capabilities
+    ):
         raise ValueError("capabilities must be a list of strings")
     spam = entry.get("spam_score", listing.spam_score if listing else 0.0)
     if isinstance(spam, bool) or not isinstance(spam, (int, float)):
@@ -132,7 +136,11 @@ def record_from_state(entry, listing, new_id, now, provisioning_delay):
         e164_format=e164,
         country_code=_text(entry, "country_code", listing.country_code if listing else ""),
         area_code=_text(entry, "area_code", listing.area_code if listing else ""),
-        number_type=_enum(entry.get("number_type", listing.number_type if listing else 0), NUMBER_TYPES, "number_type"),
+        number_type=_enum(
+            entry.get("number_type", listing.number_type if listing else 0),
+            NUMBER_TYPES,
+            "number_type",
+        ),
         locality=_text(entry, "locality", listing.locality if listing else ""),
         region=_text(entry, "region", listing.region if listing else ""),
         spam_score=float(spam),

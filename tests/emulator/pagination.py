@@ -1,5 +1,7 @@
 """Page tokens in the protocol library's offset form: base64url (padded) of {"offset": N, "limit": M}."""
 
+from __future__ import annotations
+
 import base64
 import binascii
 import json
@@ -24,10 +26,13 @@ def decode(token):
         data = json.loads(raw)
         offset, limit = data.get("offset", 0), data.get("limit", 0)
     except (binascii.Error, ValueError, AttributeError):
-        raise invalid("invalid page_token: %r" % (token,), field="page_token")
-    valid = all(isinstance(value, int) and not isinstance(value, bool) and value >= 0 for value in (offset, limit))
+        raise invalid(f"invalid page_token: {token!r}", field="page_token") from None
+    valid = all(
+        isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        for value in (offset, limit)
+    )
     if not valid:
-        raise invalid("invalid page_token: %r" % (token,), field="page_token")
+        raise invalid(f"invalid page_token: {token!r}", field="page_token")
     return offset, limit
 
 

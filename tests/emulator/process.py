@@ -1,5 +1,7 @@
 """The emulator as a background process: start with a pid file, wait for health, stop with SIGTERM."""
 
+from __future__ import annotations
+
 import os
 import pathlib
 import signal
@@ -15,7 +17,9 @@ URL_PREFIX = "LIVEKIT_URL="
 
 def healthy(url, context=None, timeout=0.0):
     """Poll GET {url}/_emulator/health until it answers 200 or the timeout passes."""
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+    )
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -45,7 +49,13 @@ def running(pid):
         return True
     try:
         # A zombie still answers kill(0); it has exited as far as we are concerned.
-        return pathlib.Path("/proc/%d/stat" % pid).read_text(encoding="ascii").rsplit(")", 1)[1].split()[0] != "Z"
+        return (
+            pathlib.Path("/proc/%d/stat" % pid)
+            .read_text(encoding="ascii")
+            .rsplit(")", 1)[1]
+            .split()[0]
+            != "Z"
+        )
     except (OSError, IndexError):
         return True
 
@@ -77,7 +87,7 @@ def _log_tail(log_file, offset):
 def _url_in_log(log_file, offset):
     for line in _log_tail(log_file, offset).splitlines():
         if line.startswith(URL_PREFIX):
-            return line[len(URL_PREFIX):].strip()
+            return line[len(URL_PREFIX) :].strip()
     return None
 
 
@@ -95,15 +105,25 @@ def start(serve_argv, env, pid_file, log_file, timeout, on_ready):
     log_file = os.path.abspath(log_file or pid_file + ".log")
     pid = read_pid(pid_file)
     if pid is not None and running(pid) and is_emulator(pid):
-        print("error: an emulator is already running with pid %d (pid file %s)" % (pid, pid_file), file=sys.stderr)
+        print(
+            "error: an emulator is already running with pid %d (pid file %s)" % (pid, pid_file),
+            file=sys.stderr,
+        )
         return 1
     os.makedirs(os.path.dirname(log_file), exist_ok=True)
     os.makedirs(os.path.dirname(pid_file), exist_ok=True)
     offset = os.path.getsize(log_file) if os.path.exists(log_file) else 0
     env = dict(env, PYTHONUNBUFFERED="1")
     with open(log_file, "ab") as log:
-        child = subprocess.Popen([sys.executable, "-m", "tests.emulator", "serve"] + serve_argv, cwd=str(ROOT), env=env,
-                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "tests.emulator", "serve"] + serve_argv,
+            cwd=str(ROOT),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     with open(pid_file, "w", encoding="ascii") as handle:
         handle.write("%d\n" % child.pid)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -114,30 +134,37 @@ def start(serve_argv, env, pid_file, log_file, timeout, on_ready):
     while time.monotonic() < deadline:
         if child.poll() is not None:
             _remove(pid_file)
-            print("error: the emulator exited with status %s before it was ready; its output (%s):\n%s"
-                  % (child.returncode, log_file, _log_tail(log_file, offset)), file=sys.stderr)
+            print(
+                f"error: the emulator exited with status {child.returncode} before it was ready; its output ({log_file}):\n{_log_tail(log_file, offset)}",
+                file=sys.stderr,
+            )
             return 1
         url = _url_in_log(log_file, offset)
         if url and healthy(url, context):
             on_ready(url)
-            print("emulator running in the background: pid %d, log %s" % (child.pid, log_file), flush=True)
+            print(
+                "emulator running in the background: pid %d, log %s" % (child.pid, log_file),
+                flush=True,
+            )
             return 0
         time.sleep(0.05)
     _terminate(child)
     _remove(pid_file)
-    print("error: the emulator did not answer its health check within %g s; its output (%s):\n%s"
-          % (timeout, log_file, _log_tail(log_file, offset)), file=sys.stderr)
+    print(
+        f"error: the emulator did not answer its health check within {timeout:g} s; its output ({log_file}):\n{_log_tail(log_file, offset)}",
+        file=sys.stderr,
+    )
     return 1
 
 
 def stop(pid_file, timeout):
     pid = read_pid(pid_file)
     if pid is None:
-        print("emulator not running (no pid file %s)" % pid_file)
+        print(f"emulator not running (no pid file {pid_file})")
         return 0
     if not running(pid) or not is_emulator(pid):
         _remove(pid_file)
-        print("emulator not running (stale pid file %s removed)" % pid_file)
+        print(f"emulator not running (stale pid file {pid_file} removed)")
         return 0
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
@@ -145,7 +172,10 @@ def stop(pid_file, timeout):
         time.sleep(0.05)
     if running(pid):
         os.kill(pid, signal.SIGKILL)
-        print("warning: emulator pid %d ignored SIGTERM for %g s and was killed" % (pid, timeout), file=sys.stderr)
+        print(
+            "warning: emulator pid %d ignored SIGTERM for %g s and was killed" % (pid, timeout),
+            file=sys.stderr,
+        )
     _remove(pid_file)
     print("emulator stopped (pid %d)" % pid)
     return 0

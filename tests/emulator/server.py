@@ -1,5 +1,7 @@
 """HTTP/1.1 front end: Twirp routing, faults, auth, and the introspection routes."""
 
+from __future__ import annotations
+
 import http.server
 import logging
 import math
@@ -34,7 +36,9 @@ class EmulatorHTTPServer(http.server.ThreadingHTTPServer):
         super().__init__(address, Handler)
         if ssl_context is not None:
             # The handshake happens in the connection's own thread, so a slow client cannot stall accept().
-            self.socket = ssl_context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
+            self.socket = ssl_context.wrap_socket(
+                self.socket, server_side=True, do_handshake_on_connect=False
+            )
 
     def process_request(self, request, client_address):
         with self.connections_lock:
@@ -109,8 +113,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except _Dropped:
             self.close_connection = True
         if self.server.emulator.config.log_requests:
-            LOG.info("%s %s %s %s %.1f ms", self.address_string(), self.command, path, self.answered,
-                     (time.monotonic() - started) * 1000)
+            LOG.info(
+                "%s %s %s %s %.1f ms",
+                self.address_string(),
+                self.command,
+                path,
+                self.answered,
+                (time.monotonic() - started) * 1000,
+            )
 
     def _read_body(self):
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -124,7 +134,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 length = -1
             if 0 <= length <= MAX_BODY:
                 return self.rfile.read(length) if length else b""
-        self._send_error(TwirpError("malformed", "request body missing a valid length or larger than %d bytes" % MAX_BODY))
+        self._send_error(
+            TwirpError(
+                "malformed",
+                "request body missing a valid length or larger than %d bytes" % MAX_BODY,
+            )
+        )
         self.close_connection = True
         raise _Dropped()
 
@@ -146,36 +161,57 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _api(self, path, body):
         emulator = self.server.emulator
-        method = path[len(API_PREFIX):] if path.startswith(API_PREFIX) else None
+        method = path[len(API_PREFIX) :] if path.startswith(API_PREFIX) else None
         if method in METHODS:
             emulator.store.count_call(method)
-        route = {"twirp_invalid_route": "%s %s" % (self.command, path)}
+        route = {"twirp_invalid_route": f"{self.command} {path}"}
         if self.command != "POST":
-            return self._send_error(TwirpError("bad_route", "unsupported method \"%s\" (only POST is allowed)" % self.command, route))
+            return self._send_error(
+                TwirpError(
+                    "bad_route",
+                    f'unsupported method "{self.command}" (only POST is allowed)',
+                    route,
+                )
+            )
         if method not in METHODS:
-            return self._send_error(TwirpError("bad_route", "no handler for path \"%s\"" % path, route))
+            return self._send_error(TwirpError("bad_route", f'no handler for path "{path}"', route))
         content_type = self.headers.get("Content-Type", "")
         if content_type.split(";")[0].strip().lower() != "application/json":
-            return self._send_error(TwirpError(
-                "bad_route", "unexpected Content-Type: \"%s\" (the emulator speaks JSON only)" % content_type, route))
+            return self._send_error(
+                TwirpError(
+                    "bad_route",
+                    f'unexpected Content-Type: "{content_type}" (the emulator speaks JSON only)',
+                    route,
+                )
+            )
         fault = self._fault(method)
         if fault == "unavailable":
-            return self._send_error(TwirpError("unavailable", "service unavailable (injected fault)"))
+            return self._send_error(
+                TwirpError("unavailable", "service unavailable (injected fault)")
+            )
         if fault == "rate_limited":
             seconds = int(math.ceil(emulator.faults.retry_after))
-            return self._send_error(TwirpError("resource_exhausted", "rate limit exceeded (injected fault)", {"retry_after": seconds}),
-                                    {"Retry-After": str(seconds)})
+            return self._send_error(
+                TwirpError(
+                    "resource_exhausted",
+                    "rate limit exceeded (injected fault)",
+                    {"retry_after": seconds},
+                ),
+                {"Retry-After": str(seconds)},
+            )
         try:
             emulator.auth.check(self.headers.get("Authorization"))
         except TwirpError as err:
             if fault == "lost_response":
-                raise _Dropped()
+                raise _Dropped() from err
             return self._send_error(err)
         try:
-            status, payload, code = emulator.store.execute(method, body, self.headers.get("X-Livekit-Request-Id", "").strip())
+            status, payload, code = emulator.store.execute(
+                method, body, self.headers.get("X-Livekit-Request-Id", "").strip()
+            )
         except Exception:  # a bug in the emulator must still produce a Twirp answer
             LOG.exception("internal error in %s", method)
-            return self._send_error(TwirpError("internal", "internal emulator error in %s" % method))
+            return self._send_error(TwirpError("internal", f"internal emulator error in {method}"))
         if fault == "lost_response":
             # The write is committed and remembered under its request id; only the answer goes missing.
             raise _Dropped()

@@ -1,5 +1,7 @@
 """The project's state and the six methods of the Phone Number service, behind one lock."""
 
+from __future__ import annotations
+
 import hashlib
 import re
 import threading
@@ -10,15 +12,40 @@ from .config import RUNTIME_KEYS
 from .counters import AnswerCache, Counters
 from .inventory import inventory
 from .model import listing_to_wire, record_from_listing, record_from_state
-from .wire import E164, OFFLINE, INT32, PAGE_TOKEN, STATUS_LIST, STRING, STRINGS, TwirpError, invalid
+from .wire import (
+    E164,
+    INT32,
+    OFFLINE,
+    PAGE_TOKEN,
+    STATUS_LIST,
+    STRING,
+    STRINGS,
+    TwirpError,
+    invalid,
+)
 
 SCHEMAS = {
-    "SearchPhoneNumbers": {"country_code": STRING, "area_code": STRING, "limit": INT32, "page_token": PAGE_TOKEN},
+    "SearchPhoneNumbers": {
+        "country_code": STRING,
+        "area_code": STRING,
+        "limit": INT32,
+        "page_token": PAGE_TOKEN,
+    },
     "PurchasePhoneNumber": {"phone_numbers": STRINGS, "sip_dispatch_rule_id": STRING},
-    "ListPhoneNumbers": {"limit": INT32, "statuses": STATUS_LIST, "page_token": PAGE_TOKEN, "sip_dispatch_rule_id": STRING},
+    "ListPhoneNumbers": {
+        "limit": INT32,
+        "statuses": STATUS_LIST,
+        "page_token": PAGE_TOKEN,
+        "sip_dispatch_rule_id": STRING,
+    },
     "GetPhoneNumber": {"id": STRING, "phone_number": STRING},
     # sip_dispatch_rule_ids is not in the protocol's request; accepted as a convenience (first element).
-    "UpdatePhoneNumber": {"id": STRING, "phone_number": STRING, "sip_dispatch_rule_id": STRING, "sip_dispatch_rule_ids": STRINGS},
+    "UpdatePhoneNumber": {
+        "id": STRING,
+        "phone_number": STRING,
+        "sip_dispatch_rule_id": STRING,
+        "sip_dispatch_rule_ids": STRINGS,
+    },
     "ReleasePhoneNumbers": {"ids": STRINGS, "phone_numbers": STRINGS},
 }
 
@@ -35,7 +62,9 @@ def _mint_id(seed, sequence, taken):
     """Ids depend only on the seed and the purchase sequence, so runs are reproducible."""
     while True:
         sequence += 1
-        value = int.from_bytes(hashlib.sha256(("%s/%d" % (seed, sequence)).encode()).digest()[:12], "big")
+        value = int.from_bytes(
+            hashlib.sha256(("%s/%d" % (seed, sequence)).encode()).digest()[:12], "big"
+        )
         chars = []
         for _index in range(12):
             value, digit = divmod(value, len(_ID_ALPHABET))
@@ -87,7 +116,11 @@ class Store:
             try:
                 request = wire.decode_request(body, SCHEMAS[method])
                 response = getattr(self, "_" + method)(request)
-                answer = (200, wire.render(response, self.config.json_names, self.config.skip_defaults), None)
+                answer = (
+                    200,
+                    wire.render(response, self.config.json_names, self.config.skip_defaults),
+                    None,
+                )
             except TwirpError as err:
                 answer = (err.status, err.body(), err.code)
             if request_id:
@@ -113,10 +146,13 @@ class Store:
         if not country:
             raise invalid("country_code is required", field="country_code")
         if not _ALPHA2.match(country):
-            raise invalid("country_code must be an ISO 3166-1 alpha-2 code, got %r" % country, field="country_code")
+            raise invalid(
+                f"country_code must be an ISO 3166-1 alpha-2 code, got {country!r}",
+                field="country_code",
+            )
         area = request["area_code"] or ""
         if area and not area.isdigit():
-            raise invalid("area_code must contain digits only, got %r" % area, field="area_code")
+            raise invalid(f"area_code must contain digits only, got {area!r}", field="area_code")
         offset, limit = pagination.window(request, self.config.max_page_size)
         items, skipped, more = [], 0, False
         for listing in self.inventory.candidates(country.upper(), area):
@@ -129,7 +165,10 @@ class Store:
                 break
             else:
                 items.append(listing_to_wire(listing))
-        return {"items": items, "next_page_token": pagination.next_token(offset, limit, len(items), more)}
+        return {
+            "items": items,
+            "next_page_token": pagination.next_token(offset, limit, len(items), more),
+        }
 
     def _PurchasePhoneNumber(self, request):
         numbers = request["phone_numbers"] or []
@@ -137,29 +176,48 @@ class Store:
             raise invalid("phone_numbers is required", field="phone_numbers")
         malformed = _unique(number for number in numbers if not E164.match(number))
         if malformed:
-            raise invalid("phone numbers are not in E.164 format: %s" % _listed(malformed), numbers=",".join(malformed))
+            raise invalid(
+                f"phone numbers are not in E.164 format: {_listed(malformed)}",
+                numbers=",".join(malformed),
+            )
         repeated = _unique(number for number in numbers if numbers.count(number) > 1)
         if repeated:
-            raise invalid("phone numbers repeated in the request: %s" % _listed(repeated), numbers=",".join(repeated))
+            raise invalid(
+                f"phone numbers repeated in the request: {_listed(repeated)}",
+                numbers=",".join(repeated),
+            )
         held = [number for number in numbers if number in self.held]
-        unknown = [number for number in numbers if number not in self.held and self.inventory.get(number) is None]
+        unknown = [
+            number
+            for number in numbers
+            if number not in self.held and self.inventory.get(number) is None
+        ]
         if held or unknown:
             offending = [number for number in numbers if number in held or number in unknown]
-            raise TwirpError("not_found" if unknown else "failed_precondition",
-                             "phone numbers not available: %s" % _listed(offending), {"numbers": ",".join(offending)})
+            raise TwirpError(
+                "not_found" if unknown else "failed_precondition",
+                f"phone numbers not available: {_listed(offending)}",
+                {"numbers": ",".join(offending)},
+            )
         quota = self.config.quota
         if len(self.held) + len(numbers) > quota:
             raise TwirpError(
                 "resource_exhausted",
                 "phone number quota exceeded: the project holds %d of its quota of %d numbers and cannot purchase %d more: %s"
                 % (len(self.held), quota, len(numbers), _listed(numbers)),
-                {"numbers": ",".join(numbers), "quota": quota, "held": len(self.held)})
+                {"numbers": ",".join(numbers), "quota": quota, "held": len(self.held)},
+            )
         now = now_ns()
         bought = []
         for number in numbers:
             record_id, self.sequence = _mint_id(self.config.seed, self.sequence, self.by_id)
-            record = record_from_listing(self.inventory.get(number), record_id, now, self.config.provisioning_delay,
-                                         request["sip_dispatch_rule_id"])
+            record = record_from_listing(
+                self.inventory.get(number),
+                record_id,
+                now,
+                self.config.provisioning_delay,
+                request["sip_dispatch_rule_id"],
+            )
             self.records.append(record)
             self.by_id[record_id] = self.held[number] = self.latest[number] = record
             self.counters.purchased(number)
@@ -176,10 +234,12 @@ class Store:
             status = record.status(now)
             if (not statuses or status in statuses) and (not rule or rule in record.rule_ids):
                 matches.append((record, status))
-        page = matches[offset:offset + limit]
+        page = matches[offset : offset + limit]
         return {
             "items": [record.to_wire(now) for record, _status in page],
-            "next_page_token": pagination.next_token(offset, limit, len(page), offset + len(page) < len(matches)),
+            "next_page_token": pagination.next_token(
+                offset, limit, len(page), offset + len(page) < len(matches)
+            ),
             "total_count": len(matches),
             "offline_count": sum(1 for _record, status in matches if status == OFFLINE),
         }
@@ -190,18 +250,22 @@ class Store:
         if not record_id and not number:
             raise invalid("id or phone_number is required")
         if number and not E164.match(number):
-            raise invalid("phone_number is not in E.164 format: %r" % number, field="phone_number")
+            raise invalid(f"phone_number is not in E.164 format: {number!r}", field="phone_number")
         if record_id:
             record = self.by_id.get(record_id)
             if record is None:
-                raise TwirpError("not_found", "phone number not found: %s" % record_id, {"id": record_id})
+                raise TwirpError(
+                    "not_found", f"phone number not found: {record_id}", {"id": record_id}
+                )
             if number and record.e164_format != number:
-                raise invalid("id %s is phone number %s, not %s" % (record_id, record.e164_format, number))
+                raise invalid(f"id {record_id} is phone number {record.e164_format}, not {number}")
             return record
         # A number bought again has several records; the one held now wins, else the last released.
         record = self.held.get(number) or self.latest.get(number)
         if record is None:
-            raise TwirpError("not_found", "phone number not found: %s" % number, {"phone_number": number})
+            raise TwirpError(
+                "not_found", f"phone number not found: {number}", {"phone_number": number}
+            )
         return record
 
     def _GetPhoneNumber(self, request):
@@ -210,8 +274,11 @@ class Store:
     def _UpdatePhoneNumber(self, request):
         record = self._lookup(request)
         if not record.held:
-            raise TwirpError("failed_precondition", "phone number %s (%s) is released" % (record.e164_format, record.id),
-                             {"id": record.id, "phone_number": record.e164_format})
+            raise TwirpError(
+                "failed_precondition",
+                f"phone number {record.e164_format} ({record.id}) is released",
+                {"id": record.id, "phone_number": record.e164_format},
+            )
         rule = request["sip_dispatch_rule_id"]
         if rule is None and request["sip_dispatch_rule_ids"]:
             rule = request["sip_dispatch_rule_ids"][0]
@@ -229,12 +296,19 @@ class Store:
             raise invalid("ids or phone_numbers is required")
         malformed = _unique(number for number in numbers if not E164.match(number))
         if malformed:
-            raise invalid("phone numbers are not in E.164 format: %s" % _listed(malformed), numbers=",".join(malformed))
+            raise invalid(
+                f"phone numbers are not in E.164 format: {_listed(malformed)}",
+                numbers=",".join(malformed),
+            )
         targets = [self.by_id.get(record_id) for record_id in ids]
         targets += [self.held.get(number) or self.latest.get(number) for number in numbers]
         unknown = _unique(name for name, record in zip(ids + numbers, targets) if record is None)
         if unknown:
-            raise TwirpError("not_found", "phone numbers not found: %s" % _listed(unknown), {"numbers": ",".join(unknown)})
+            raise TwirpError(
+                "not_found",
+                f"phone numbers not found: {_listed(unknown)}",
+                {"numbers": ",".join(unknown)},
+            )
         now = now_ns()
         for record in _unique(targets):
             # Releasing a released number again changes nothing and is not an error.
@@ -290,7 +364,9 @@ class Store:
         with self.lock:
             config = self.config.with_settings(state.get("config") or {})
             stock = inventory(config.inventory_size, config.seed)
-            taken = {entry.get("id") for entry in numbers if isinstance(entry, dict) and entry.get("id")}
+            taken = {
+                entry.get("id") for entry in numbers if isinstance(entry, dict) and entry.get("id")
+            }
             now = now_ns()
             records, by_id, held = [], {}, set()
 
@@ -304,9 +380,9 @@ class Store:
                 listing = stock.get(entry.get("e164_format")) if isinstance(entry, dict) else None
                 record = record_from_state(entry, listing, new_id, now, config.provisioning_delay)
                 if record.id in by_id:
-                    raise ValueError("id %s appears twice" % record.id)
+                    raise ValueError(f"id {record.id} appears twice")
                 if record.held and record.e164_format in held:
-                    raise ValueError("%s is held twice" % record.e164_format)
+                    raise ValueError(f"{record.e164_format} is held twice")
                 by_id[record.id] = record
                 if record.held:
                     held.add(record.e164_format)

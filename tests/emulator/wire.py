@@ -1,5 +1,7 @@
 """The JSON wire format as Twirp (protojson) writes and reads it: names, enums, timestamps, errors."""
 
+from __future__ import annotations
+
 import datetime
 import json
 import re
@@ -67,7 +69,7 @@ class TwirpError(Exception):
 
 
 def malformed(detail):
-    return TwirpError("malformed", "the json request could not be decoded: %s" % detail)
+    return TwirpError("malformed", f"the json request could not be decoded: {detail}")
 
 
 def invalid(msg, **meta):
@@ -77,7 +79,9 @@ def invalid(msg, **meta):
 # ---------------------------------------------------------------- timestamps
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-_RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$")
+_RFC3339 = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$"
+)
 
 
 def format_timestamp(ns):
@@ -100,16 +104,17 @@ def parse_timestamp(text):
         return None
     match = _RFC3339.match(text) if isinstance(text, str) else None
     if not match:
-        raise ValueError("not an RFC 3339 timestamp: %r" % (text,))
+        raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
     day, clock, fraction, zone = match.groups()
     zone = "+00:00" if zone in ("Z", "z") else zone
-    moment = datetime.datetime.fromisoformat("%sT%s%s" % (day, clock, zone))
+    moment = datetime.datetime.fromisoformat(f"{day}T{clock}{zone}")
     delta = moment - _EPOCH
     seconds = delta.days * 86400 + delta.seconds
     return seconds * 1000000000 + int((fraction or "0").ljust(9, "0"))
 
 
 # ---------------------------------------------------------------- output
+
 
 def camel(name):
     head, *rest = name.split("_")
@@ -142,7 +147,9 @@ def _shape(value, camel_names, skip_defaults):
 
 def render(message, json_names="proto", skip_defaults=False):
     """Serialise a response given with proto field names, as the configured server variant would."""
-    return json.dumps(_shape(message, json_names == "camel", skip_defaults), separators=(",", ":")).encode()
+    return json.dumps(
+        _shape(message, json_names == "camel", skip_defaults), separators=(",", ":")
+    ).encode()
 
 
 # ---------------------------------------------------------------- input
@@ -172,29 +179,29 @@ def _object_hook(pairs):
 
 def _int32(name, value):
     if isinstance(value, bool):
-        raise malformed("%s: invalid value for int32 field: %s" % (name, json.dumps(value)))
+        raise malformed(f"{name}: invalid value for int32 field: {json.dumps(value)}")
     if isinstance(value, str):
         if not _INTEGER_TEXT.match(value):
-            raise malformed("%s: invalid value for int32 field: %s" % (name, json.dumps(value)))
+            raise malformed(f"{name}: invalid value for int32 field: {json.dumps(value)}")
         value = float(value) if any(c in value for c in ".eE") else int(value)
     if isinstance(value, float):
         if not value.is_integer():
-            raise malformed("%s: invalid value for int32 field: %s" % (name, value))
+            raise malformed(f"{name}: invalid value for int32 field: {value}")
         value = int(value)
-    if not isinstance(value, int) or not -2 ** 31 <= value < 2 ** 31:
-        raise malformed("%s: invalid value for int32 field: %s" % (name, json.dumps(value)))
+    if not isinstance(value, int) or not -(2**31) <= value < 2**31:
+        raise malformed(f"{name}: invalid value for int32 field: {json.dumps(value)}")
     return value
 
 
 def _string(name, value):
     if not isinstance(value, str):
-        raise malformed("%s: invalid value for string field: %s" % (name, json.dumps(value)))
+        raise malformed(f"{name}: invalid value for string field: {json.dumps(value)}")
     return value
 
 
 def _list(name, value, item):
     if not isinstance(value, list):
-        raise malformed("%s: invalid value for repeated field: %s" % (name, json.dumps(value)))
+        raise malformed(f"{name}: invalid value for repeated field: {json.dumps(value)}")
     return [item(name, element) for element in value]
 
 
@@ -207,7 +214,7 @@ def _status(name, value):
 
 def _page_token(name, value):
     if not isinstance(value, dict):
-        raise malformed("%s: invalid value for message field: %s" % (name, json.dumps(value)))
+        raise malformed(f"{name}: invalid value for message field: {json.dumps(value)}")
     token = value.get("token")
     return "" if token is None else _string(name + ".token", token)
 
@@ -231,13 +238,17 @@ def decode_request(body, schema):
     try:
         data = json.loads(body, object_pairs_hook=_object_hook)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise malformed(str(exc))
+        raise malformed(str(exc)) from exc
     if not isinstance(data, dict):
         raise malformed("expected a JSON object")
     request = {}
     for name, kind in schema.items():
-        present = [key for key in dict.fromkeys((name, camel(name))) if key in data and data[key] is not None]
+        present = [
+            key
+            for key in dict.fromkeys((name, camel(name)))
+            if key in data and data[key] is not None
+        ]
         if len(present) > 1 or any(key in data.repeated for key in present):
-            raise malformed("duplicate field %s" % name)
+            raise malformed(f"duplicate field {name}")
         request[name] = _field(name, kind, data[present[0]]) if present else None
     return request

@@ -1,5 +1,7 @@
 """Running modules in-process against the emulator, and small helpers shared by the tests."""
 
+from __future__ import annotations
+
 import contextlib
 import importlib
 import io
@@ -27,12 +29,12 @@ def run_module(name, args, check_mode=False, diff=False):
         except SystemExit:
             pass
         else:
-            raise AssertionError("%s returned without exit_json/fail_json" % name)
+            raise AssertionError(f"{name} returned without exit_json/fail_json")
     text = out.getvalue()
     try:
         return json.loads(text)
     except ValueError:
-        raise AssertionError("%s printed something that is not JSON: %r" % (name, text[:500]))
+        raise AssertionError(f"{name} printed something that is not JSON: {text[:500]!r}") from None
 
 
 def run(emulator, name, check_mode=False, diff=False, **args):

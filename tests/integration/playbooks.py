@@ -4,6 +4,8 @@ test_role.py covers the role's features; the reliability tests also need what it
 two runs at once, -vvvv, credentials in the environment or as variables, and the time a run took.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import subprocess
@@ -75,27 +77,44 @@ class RolePlay:
 
     def start(self, verbosity=0, check=False, options=(), **host_vars):
         """Start ansible-playbook without waiting; finish() collects it. ``options``: more arguments."""
-        host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
-                "summary_path": self.summary_path}
-        env = dict((k, v) for k, v in os.environ.items() if not k.startswith("LIVEKIT_"))
+        host = {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": sys.executable,
+            "summary_path": self.summary_path,
+        }
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEKIT_")}
         if self.credentials == "vars":
             host.update(("livekit_" + name, value) for name, value in self.connection.items())
         else:
-            env.update(("LIVEKIT_" + name.upper(), value) for name, value in self.connection.items())
+            env.update(
+                ("LIVEKIT_" + name.upper(), value) for name, value in self.connection.items()
+            )
         host.update(host_vars)
         inventory = os.path.join(self.dir, "hosts.yml")
         with open(inventory, "w", encoding="utf-8") as handle:
             yaml.safe_dump({"all": {"hosts": {"localhost": host}}}, handle)
         if os.path.exists(self.summary_path):
             os.unlink(self.summary_path)
-        env.update(ANSIBLE_NOCOLOR="1", ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
-                   ANSIBLE_LOCALHOST_WARNING="0")
+        env.update(
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
+            ANSIBLE_LOCALHOST_WARNING="0",
+        )
         argv = [ANSIBLE_PLAYBOOK, "-i", inventory, os.path.join(self.dir, "site.yml")]
         argv += ["-" + "v" * verbosity] if verbosity else []
         argv += ["--check"] if check else []
         argv += list(options)
-        self._started = (time.monotonic(), subprocess.Popen(
-            argv, cwd=self.dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        self._started = (
+            time.monotonic(),
+            subprocess.Popen(
+                argv,
+                cwd=self.dir,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            ),
+        )
         return self
 
     def finish(self, timeout=300):

@@ -6,6 +6,8 @@ once; the run that comes second must count the numbers the first one bought as h
 failing or buying replacements that would overfill its pools.
 """
 
+from __future__ import annotations
+
 import sys
 
 import pytest
@@ -22,24 +24,37 @@ LATENCY_MS = 400
 
 
 def held(emulator):
-    return dict((n["e164_format"], n["sip_dispatch_rule_ids"]) for n in emulator.admin.dump()["numbers"]
-                if not n.get("released_at"))
+    return {
+        n["e164_format"]: n["sip_dispatch_rule_ids"]
+        for n in emulator.admin.dump()["numbers"]
+        if not n.get("released_at")
+    }
 
 
 def test_two_runs_at_once_end_in_the_desired_state_and_buy_nothing_twice(emulator, tmp_path):
     to_buy = available(emulator, "US", "415", 3)
     reroute, gone = available(emulator, "US", "312", 2)
-    emulator.admin.load({"numbers": [
-        {"e164_format": reroute, "sip_dispatch_rule_ids": ["SDR_old"]},
-        {"e164_format": gone, "sip_dispatch_rule_ids": ["SDR_old"]}]})
+    emulator.admin.load(
+        {
+            "numbers": [
+                {"e164_format": reroute, "sip_dispatch_rule_ids": ["SDR_old"]},
+                {"e164_format": gone, "sip_dispatch_rule_ids": ["SDR_old"]},
+            ]
+        }
+    )
     emulator.admin.reset_counters()
     entries = [{"phone_number": n, "sip_dispatch_rule_id": "SDR_a"} for n in to_buy + [reroute]]
-    entries += [{"phone_number": gone, "state": "absent"},
-                {"country_code": "US", "area_code": "650", "count": 4, "sip_dispatch_rule_id": "SDR_pool"},
-                {"country_code": "GB", "area_code": "20", "count": 2}]
+    entries += [
+        {"phone_number": gone, "state": "absent"},
+        {"country_code": "US", "area_code": "650", "count": 4, "sip_dispatch_rule_id": "SDR_pool"},
+        {"country_code": "GB", "area_code": "20", "count": 2},
+    ]
     emulator.admin.set_faults(latency_ms=LATENCY_MS)
 
-    plays = [RolePlay(tmp_path / name, emulator.url, emulator.api_key, emulator.api_secret) for name in "ab"]
+    plays = [
+        RolePlay(tmp_path / name, emulator.url, emulator.api_key, emulator.api_secret)
+        for name in "ab"
+    ]
     for play in plays:
         play.start(livekit_phone_numbers=entries)
     outcomes = [play.finish() for play in plays]
@@ -58,7 +73,9 @@ def test_two_runs_at_once_end_in_the_desired_state_and_buy_nothing_twice(emulato
 
     final = held(emulator)
     assert all(final[n] == ["SDR_a"] for n in to_buy + [reroute]) and gone not in final
-    assert sorted(rules for n, rules in final.items() if n.startswith("+1650")) == [["SDR_pool"]] * 4
+    assert (
+        sorted(rules for n, rules in final.items() if n.startswith("+1650")) == [["SDR_pool"]] * 4
+    )
     assert len([n for n in final if n.startswith("+4420")]) == 2
     assert len(final) == 4 + 4 + 2
     # Both runs report the whole desired state as held.
@@ -66,9 +83,18 @@ def test_two_runs_at_once_end_in_the_desired_state_and_buy_nothing_twice(emulato
         assert sorted(r["e164_format"] for r in outcome.summary["phone_numbers"]) == sorted(final)
     # What each run reported, for docs/reliability.md; shown with pytest -s.
     for name, outcome in zip("ab", outcomes):
-        sys.stdout.write("\nrun %s: changed=%s, bought %d, routed %d, released %d, %s, %.1f s" % (
-            name, outcome.summary["changed"], len(outcome.summary["purchased"]), len(outcome.summary["routed"]),
-            len(outcome.summary["released"]), outcome.summary["api_calls"], outcome.seconds))
+        sys.stdout.write(
+            "\nrun %s: changed=%s, bought %d, routed %d, released %d, %s, %.1f s"
+            % (
+                name,
+                outcome.summary["changed"],
+                len(outcome.summary["purchased"]),
+                len(outcome.summary["routed"]),
+                len(outcome.summary["released"]),
+                outcome.summary["api_calls"],
+                outcome.seconds,
+            )
+        )
 
 
 class SameProjectRun:
@@ -94,7 +120,9 @@ class SameProjectRun:
 
 
 @pytest.mark.parametrize("with_explicit", [True, False])
-def test_numbers_a_concurrent_run_bought_count_as_held_and_are_not_replaced(emulator, monkeypatch, with_explicit):
+def test_numbers_a_concurrent_run_bought_count_as_held_and_are_not_replaced(
+    emulator, monkeypatch, with_explicit
+):
     """The race above made deterministic, in-process. Counting them as held is what keeps a
     pool from buying spares in their place (five numbers for a pool of three), and an explicit
     number from failing the run as "not available"."""
@@ -107,18 +135,24 @@ def test_numbers_a_concurrent_run_bought_count_as_held_and_are_not_replaced(emul
         return other[-1]
 
     monkeypatch.setattr(phone_number_fleet, "build_api", build)
-    entries = [{"country_code": "US", "area_code": "415", "count": 3, "sip_dispatch_rule_id": "SDR_pool"}]
+    entries = [
+        {"country_code": "US", "area_code": "415", "count": 3, "sip_dispatch_rule_id": "SDR_pool"}
+    ]
     if explicit:
         entries.insert(0, {"phone_number": explicit, "sip_dispatch_rule_id": "SDR_a"})
     result = run(emulator, "phone_number_fleet", entries=entries)
     assert "failed" not in result, result.get("msg")
     (pool,) = result["pools"]
     theirs = other[0].bought
-    assert sorted(pool["held"]) == sorted(theirs + pool["purchased"]) and len(pool["purchased"]) == 1
+    assert (
+        sorted(pool["held"]) == sorted(theirs + pool["purchased"]) and len(pool["purchased"]) == 1
+    )
     assert result["purchased"] == pool["purchased"]
     # The explicit number was bought without a rule; counted as held, it is routed to its own.
     assert result["routed"] == ([explicit] if explicit else [])
     counters = emulator.admin.counters()
     assert set(counters["purchases_by_number"].values()) == {1}
     final = held(emulator)
-    assert final == dict([(n, ["SDR_pool"]) for n in pool["held"]] + ([(explicit, ["SDR_a"])] if explicit else []))
+    assert final == dict(
+        [(n, ["SDR_pool"]) for n in pool["held"]] + ([(explicit, ["SDR_a"])] if explicit else [])
+    )

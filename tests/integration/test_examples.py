@@ -1,5 +1,7 @@
 """Every module's EXAMPLES, run as a playbook with ansible-playbook against the emulator."""
 
+from __future__ import annotations
+
 import ast
 import os
 import subprocess
@@ -13,7 +15,11 @@ pytest_plugins = ["tests.emulator.fixtures"]
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULES_DIR = os.path.join(ROOT, "plugins", "modules")
 COLLECTIONS = os.path.join(ROOT, ".build", "collections")
-MODULES = sorted(name[:-3] for name in os.listdir(MODULES_DIR) if name.endswith(".py") and not name.startswith("_"))
+MODULES = sorted(
+    name[:-3]
+    for name in os.listdir(MODULES_DIR)
+    if name.endswith(".py") and not name.startswith("_")
+)
 
 
 def examples(module):
@@ -21,9 +27,11 @@ def examples(module):
     with open(os.path.join(MODULES_DIR, module + ".py")) as handle:
         tree = ast.parse(handle.read())
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "EXAMPLES" for t in node.targets):
+        if isinstance(node, ast.Assign) and any(
+            getattr(t, "id", None) == "EXAMPLES" for t in node.targets
+        ):
             return ast.literal_eval(node.value)
-    raise AssertionError("%s has no EXAMPLES" % module)
+    raise AssertionError(f"{module} has no EXAMPLES")
 
 
 def playbook(tasks):
@@ -37,23 +45,37 @@ def test_examples_run_against_the_emulator(emulator, module, tmp_path):
     assert any(("livekit.sip." + module) in task for task in tasks)
     (tmp_path / "playbook.yml").write_text(yaml.safe_dump(playbook(tasks), sort_keys=False))
     (tmp_path / "inventory.ini").write_text(
-        "localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
+        f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n"
+    )
     env = dict(os.environ)
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
-        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_RETRY_FILES_ENABLED": "false",
-        "ANSIBLE_DEPRECATION_WARNINGS": "false",
-        "LIVEKIT_URL": emulator.url,
-        "LIVEKIT_API_KEY": emulator.api_key,
-        "LIVEKIT_API_SECRET": emulator.api_secret,
-    })
-    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "inventory.ini",
-               "playbook.yml"]
-    done = subprocess.run(command, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=120,
-                          check=False)
+    env.update(
+        {
+            "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
+            "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
+            "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_RETRY_FILES_ENABLED": "false",
+            "ANSIBLE_DEPRECATION_WARNINGS": "false",
+            "LIVEKIT_URL": emulator.url,
+            "LIVEKIT_API_KEY": emulator.api_key,
+            "LIVEKIT_API_SECRET": emulator.api_secret,
+        }
+    )
+    command = [
+        os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+        "-i",
+        "inventory.ini",
+        "playbook.yml",
+    ]
+    done = subprocess.run(
+        command,
+        cwd=str(tmp_path),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert "failed=0" in output and "unreachable=0" in output

@@ -1,5 +1,7 @@
 """Failures over real HTTP: credentials, grants, unavailable numbers, quota, lost answers, faults."""
 
+from __future__ import annotations
+
 import json
 
 import pytest
@@ -27,11 +29,14 @@ def no_calls(emulator):
     return sum(emulator.admin.counters()["calls"].values()) == 0
 
 
-@pytest.mark.parametrize("name, args", [
-    ("phone_number_search", {"country_code": "US"}),
-    ("phone_number_info", {}),
-    ("phone_number", {"phone_numbers": ["+14155550100"]}),
-])
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("phone_number_search", {"country_code": "US"}),
+        ("phone_number_info", {}),
+        ("phone_number", {"phone_numbers": ["+14155550100"]}),
+    ],
+)
 def test_wrong_secret_is_unauthenticated_and_never_echoed(emulator_factory, name, args):
     emulator = emulator_factory(api_secret=SECRET)
     merged = {"url": emulator.url, "api_key": emulator.api_key, "api_secret": SECRET[::-1]}
@@ -74,7 +79,12 @@ def test_expired_token_is_unauthenticated(emulator):
 
 
 def test_invalid_number_makes_no_call(emulator):
-    result = run(emulator, "phone_number", phone_numbers=["+14155550100", "555-0100"], sip_dispatch_rule_id="SDR_1")
+    result = run(
+        emulator,
+        "phone_number",
+        phone_numbers=["+14155550100", "555-0100"],
+        sip_dispatch_rule_id="SDR_1",
+    )
     assert result["failed"] is True
     assert "'555-0100'" in result["msg"]
     assert result["error"]["code"] == "invalid_phone_number"
@@ -86,7 +96,9 @@ def test_unavailable_number_fails_naming_it_and_buys_nothing(emulator):
     good = available(emulator, count=2)
     missing = "+14150000001"
     assert emulator.store.inventory.get(missing) is None
-    result = run(emulator, "phone_number", phone_numbers=good + [missing], sip_dispatch_rule_id="SDR_1")
+    result = run(
+        emulator, "phone_number", phone_numbers=good + [missing], sip_dispatch_rule_id="SDR_1"
+    )
     assert result["failed"] is True
     assert missing in result["msg"]
     assert "nothing was bought" in result["msg"]
@@ -132,7 +144,9 @@ def test_lost_purchase_answer_never_buys_twice(emulator):
 
 def test_lost_purchase_then_no_answer_at_all_is_verified_by_listing(emulator):
     numbers = available(emulator, count=2)
-    emulator.admin.set_faults(script={"PurchasePhoneNumber": ["lost_response", "drop", "drop", "drop"]})
+    emulator.admin.set_faults(
+        script={"PurchasePhoneNumber": ["lost_response", "drop", "drop", "drop"]}
+    )
     result = run(emulator, "phone_number", phone_numbers=numbers, sip_dispatch_rule_id="SDR_1")
     assert "failed" not in result, result.get("msg")
     assert result["purchased"] == numbers
@@ -156,7 +170,9 @@ def test_purchase_that_never_reached_the_server_fails_naming_numbers(emulator):
 def test_lost_release_answer_is_verified(emulator):
     numbers = available(emulator, count=2)
     run(emulator, "phone_number", phone_numbers=numbers)
-    emulator.admin.set_faults(script={"ReleasePhoneNumbers": ["lost_response", "drop", "drop", "drop"]})
+    emulator.admin.set_faults(
+        script={"ReleasePhoneNumbers": ["lost_response", "drop", "drop", "drop"]}
+    )
     result = run(emulator, "phone_number", phone_numbers=numbers, state="absent")
     assert "failed" not in result, result.get("msg")
     assert result["released"] == numbers
@@ -207,18 +223,26 @@ def test_connection_refused_is_a_transport_error(emulator_factory):
     stopped = emulator_factory()
     url = stopped.url
     stopped.stop()
-    result = run_module("phone_number_info", {"url": url, "api_key": "APIkey", "api_secret": "not-the-real-secret", "retries": 0})
+    result = run_module(
+        "phone_number_info",
+        {"url": url, "api_key": "APIkey", "api_secret": "not-the-real-secret", "retries": 0},
+    )
     assert result["failed"] is True
     assert result["error"]["code"] == "transport"
     assert "cannot reach" in result["msg"]
 
 
-@pytest.mark.parametrize("url, words", [
-    ("my-project.livekit.cloud", "must start with"),
-    ("https://my-project.livekit.cloud/twirp", "without a path"),
-])
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("my-project.livekit.cloud", "must start with"),
+        ("https://my-project.livekit.cloud/twirp", "without a path"),
+    ],
+)
 def test_bad_url_fails_naming_it(url, words):
-    result = run_module("phone_number_info", {"url": url, "api_key": "APIkey", "api_secret": "not-the-real-secret"})
+    result = run_module(
+        "phone_number_info", {"url": url, "api_key": "APIkey", "api_secret": "not-the-real-secret"}
+    )
     assert result["failed"] is True
     assert words in result["msg"] and url in result["msg"]
     assert result["error"]["code"] == "config"
@@ -235,17 +259,28 @@ def test_credentials_from_the_environment(emulator, monkeypatch):
 def test_missing_credentials_name_the_variable(monkeypatch):
     for name in ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET"):
         monkeypatch.delenv(name, raising=False)
-    result = run_module("phone_number_info", {"url": "https://x.livekit.cloud", "api_key": "APIkey"})
+    result = run_module(
+        "phone_number_info", {"url": "https://x.livekit.cloud", "api_key": "APIkey"}
+    )
     assert result["failed"] is True
     assert "LIVEKIT_API_SECRET" in result["msg"]
 
 
-@pytest.mark.parametrize("attribute, library", [("REQUESTS_IMPORT_ERROR", "requests"), ("JWT_IMPORT_ERROR", "PyJWT")])
+@pytest.mark.parametrize(
+    "attribute, library", [("REQUESTS_IMPORT_ERROR", "requests"), ("JWT_IMPORT_ERROR", "PyJWT")]
+)
 def test_missing_library_uses_the_standard_message(monkeypatch, attribute, library):
     monkeypatch.setattr(_module, attribute, "Traceback: No module named x")
-    result = run_module("phone_number_info", {"url": "https://x.livekit.cloud", "api_key": "APIkey", "api_secret": "not-the-real-secret"})
+    result = run_module(
+        "phone_number_info",
+        {
+            "url": "https://x.livekit.cloud",
+            "api_key": "APIkey",
+            "api_secret": "not-the-real-secret",
+        },
+    )
     assert result["failed"] is True
-    assert "Failed to import the required Python library (%s)" % library in result["msg"]
+    assert f"Failed to import the required Python library ({library})" in result["msg"]
 
 
 def _self_signed(tmp_path):
@@ -259,21 +294,36 @@ def _self_signed(tmp_path):
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
-            .not_valid_after(now + datetime.timedelta(hours=1)).sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return str(cert_path), str(key_path)
 
 
 def test_tls_failure_is_distinct_and_validate_certs_false_works(emulator_factory, tmp_path):
     cert, key = _self_signed(tmp_path)
     emulator = emulator_factory(tls_cert=cert, tls_key=key)
-    args = {"url": emulator.url.replace("https://", "wss://"), "api_key": emulator.api_key,
-            "api_secret": emulator.api_secret}
+    args = {
+        "url": emulator.url.replace("https://", "wss://"),
+        "api_key": emulator.api_key,
+        "api_secret": emulator.api_secret,
+    }
     refused = run_module("phone_number_info", args)
     assert refused["failed"] is True
     assert refused["error"]["code"] == "tls"

@@ -10,6 +10,8 @@ Afterwards the project must be exactly the desired state, every number bought on
 emulator's write counters must equal the changes the entries ask for: not one write more.
 """
 
+from __future__ import annotations
+
 import sys
 
 from tests.integration.helpers import available, run
@@ -37,27 +39,40 @@ def desired_and_initial(emulator):
     initial += [{"e164_format": n, "status": "PHONE_NUMBER_STATUS_OFFLINE"} for n in sf_held[20:]]
     initial += [{"e164_format": n, "sip_dispatch_rule_ids": ["SDR_keep"]} for n in strangers]
 
-    entries = [{"phone_number": n, "sip_dispatch_rule_id": "SDR_a"} for n in reroute + keep + buy[:50]]
+    entries = [
+        {"phone_number": n, "sip_dispatch_rule_id": "SDR_a"} for n in reroute + keep + buy[:50]
+    ]
     entries += [{"phone_number": n, "sip_dispatch_rule_id": "SDR_b"} for n in buy[50:]]
     entries += [{"phone_number": n, "state": "absent"} for n in gone]
-    entries += [{"country_code": "US", "area_code": "415", "count": 60, "sip_dispatch_rule_id": "SDR_415"},
-                {"country_code": "US", "area_code": "212", "count": 20, "sip_dispatch_rule_id": "SDR_212"},
-                {"country_code": "CA", "count": 20, "sip_dispatch_rule_id": "SDR_ca"}]
+    entries += [
+        {"country_code": "US", "area_code": "415", "count": 60, "sip_dispatch_rule_id": "SDR_415"},
+        {"country_code": "US", "area_code": "212", "count": 20, "sip_dispatch_rule_id": "SDR_212"},
+        {"country_code": "CA", "count": 20, "sip_dispatch_rule_id": "SDR_ca"},
+    ]
     expected = {"purchased": 100 + 20 + 20 + 20, "routed": 60 + 40, "released": 20}
-    groups = {"reroute": reroute, "keep": keep, "gone": gone, "buy": buy, "sf_held": sf_held, "strangers": strangers}
+    groups = {
+        "reroute": reroute,
+        "keep": keep,
+        "gone": gone,
+        "buy": buy,
+        "sf_held": sf_held,
+        "strangers": strangers,
+    }
     return entries, {"numbers": initial}, expected, groups
 
 
 def test_the_role_converges_300_numbers_under_20_percent_faults(emulator, tmp_path):
     entries, initial, expected, groups = desired_and_initial(emulator)
     emulator.admin.load(initial)
-    before = dict((n["e164_format"], n) for n in emulator.admin.dump()["numbers"])
+    before = {n["e164_format"]: n for n in emulator.admin.dump()["numbers"]}
     emulator.admin.reset_counters()
     emulator.admin.set_faults(rate=FAULT_RATE, seed=FAULT_SEED, retry_after=1)
 
     done = RolePlay(tmp_path, emulator.url, emulator.api_key, emulator.api_secret).run(
-        livekit_phone_numbers=entries, livekit_phone_numbers_max_purchase=expected["purchased"],
-        livekit_retries=RETRIES)
+        livekit_phone_numbers=entries,
+        livekit_phone_numbers_max_purchase=expected["purchased"],
+        livekit_retries=RETRIES,
+    )
     assert done.returncode == 0, done.failure_messages() or done.output[-3000:]
     counters = emulator.admin.counters()
     emulator.admin.clear_faults()
@@ -75,13 +90,20 @@ def test_the_role_converges_300_numbers_under_20_percent_faults(emulator, tmp_pa
     assert set(counters["purchases_by_number"].values()) == {1}
     assert sorted(counters["purchases_by_number"]) == sorted(done.summary["purchased"])
     assert counters["writes"] == expected
-    assert (len(done.summary["purchased"]), len(done.summary["routed"]), len(done.summary["released"])) == (
-        expected["purchased"], expected["routed"], expected["released"])
+    assert (
+        len(done.summary["purchased"]),
+        len(done.summary["routed"]),
+        len(done.summary["released"]),
+    ) == (expected["purchased"], expected["routed"], expected["released"])
 
     # The final state is the desired state.
-    after = dict((n["e164_format"], n) for n in emulator.admin.dump()["numbers"] if not n.get("released_at"))
-    rules = dict((n, record["sip_dispatch_rule_ids"]) for n, record in after.items())
-    assert all(rules[n] == ["SDR_a"] for n in groups["reroute"] + groups["keep"] + groups["buy"][:50])
+    after = {
+        n["e164_format"]: n for n in emulator.admin.dump()["numbers"] if not n.get("released_at")
+    }
+    rules = {n: record["sip_dispatch_rule_ids"] for n, record in after.items()}
+    assert all(
+        rules[n] == ["SDR_a"] for n in groups["reroute"] + groups["keep"] + groups["buy"][:50]
+    )
     assert all(rules[n] == ["SDR_b"] for n in groups["buy"][50:])
     assert not set(groups["gone"]) & set(after)
     for prefix, rule, count in (("+1415", "SDR_415", 60), ("+1212", "SDR_212", 20)):
@@ -99,5 +121,14 @@ def test_the_role_converges_300_numbers_under_20_percent_faults(emulator, tmp_pa
     assert sum(emulator.admin.counters()["writes"].values()) == 0
 
     # The figures docs/reliability.md quotes; shown with pytest -s.
-    sys.stdout.write("\n300 numbers under %d%% faults: %s; injected %s; %d replays; writes %s; %.1f s\n"
-                     % (FAULT_RATE * 100, api_calls, faults, counters["replays"], counters["writes"], done.seconds))
+    sys.stdout.write(
+        "\n300 numbers under %d%% faults: %s; injected %s; %d replays; writes %s; %.1f s\n"
+        % (
+            FAULT_RATE * 100,
+            api_calls,
+            faults,
+            counters["replays"],
+            counters["writes"],
+            done.seconds,
+        )
+    )

@@ -1,13 +1,18 @@
 """phone_number_fleet's batch_size: purchases and releases split into calls of bounded size."""
 
+from __future__ import annotations
+
 from tests.integration.helpers import available, calls, run
 
 pytest_plugins = ["tests.emulator.fixtures"]
 
 
 def held(emulator):
-    return dict((n["e164_format"], n["sip_dispatch_rule_ids"]) for n in emulator.admin.dump()["numbers"]
-                if not n.get("released_at"))
+    return {
+        n["e164_format"]: n["sip_dispatch_rule_ids"]
+        for n in emulator.admin.dump()["numbers"]
+        if not n.get("released_at")
+    }
 
 
 def test_purchases_and_releases_are_split_by_batch_size(emulator):
@@ -20,8 +25,12 @@ def test_purchases_and_releases_are_split_by_batch_size(emulator):
     assert calls(emulator.admin.counters(), "PurchasePhoneNumber") == 3
 
     emulator.admin.reset_counters()
-    gone = run(emulator, "phone_number_fleet", batch_size=3,
-               entries=[{"phone_number": n, "state": "absent"} for n in numbers[:5]] + entries[5:])
+    gone = run(
+        emulator,
+        "phone_number_fleet",
+        batch_size=3,
+        entries=[{"phone_number": n, "state": "absent"} for n in numbers[:5]] + entries[5:],
+    )
     assert gone["released"] == numbers[:5]
     assert sorted(held(emulator)) == sorted(numbers[5:])
     assert calls(emulator.admin.counters(), "ReleasePhoneNumbers") == 2
@@ -29,13 +38,23 @@ def test_purchases_and_releases_are_split_by_batch_size(emulator):
 
 def test_the_default_batch_buys_one_rule_in_one_call(emulator):
     numbers = available(emulator, "US", "650", 12)
-    run(emulator, "phone_number_fleet", entries=[{"phone_number": n} for n in numbers], max_purchase=12)
+    run(
+        emulator,
+        "phone_number_fleet",
+        entries=[{"phone_number": n} for n in numbers],
+        max_purchase=12,
+    )
     assert calls(emulator.admin.counters(), "PurchasePhoneNumber") == 1
 
 
 def test_batch_size_out_of_range_is_refused_before_any_call(emulator):
     for size in (0, 1001):
-        result = run(emulator, "phone_number_fleet", entries=[{"phone_number": "+14155550100"}], batch_size=size)
+        result = run(
+            emulator,
+            "phone_number_fleet",
+            entries=[{"phone_number": "+14155550100"}],
+            batch_size=size,
+        )
         assert result["failed"] is True
         assert "batch_size must be between 1 and 1000, not %d" % size in result["msg"]
     assert sum(emulator.admin.counters()["calls"].values()) == 0

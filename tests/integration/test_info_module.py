@@ -1,5 +1,7 @@
 """phone_number_info against the emulator over HTTP."""
 
+from __future__ import annotations
+
 from tests.integration.helpers import available, calls, run, writes
 
 pytest_plugins = ["tests.emulator.fixtures"]
@@ -17,8 +19,10 @@ def held(e164, status="PHONE_NUMBER_STATUS_ACTIVE", rules=("SDR_1",)):
 def load_mixed(emulator, active=7, offline=4, released=2):
     numbers = available(emulator, count=active + offline + released)
     entries = [held(n) for n in numbers[:active]]
-    entries += [held(n, "PHONE_NUMBER_STATUS_OFFLINE", ()) for n in numbers[active:active + offline]]
-    entries += [held(n, "PHONE_NUMBER_STATUS_RELEASED") for n in numbers[active + offline:]]
+    entries += [
+        held(n, "PHONE_NUMBER_STATUS_OFFLINE", ()) for n in numbers[active : active + offline]
+    ]
+    entries += [held(n, "PHONE_NUMBER_STATUS_RELEASED") for n in numbers[active + offline :]]
     emulator.admin.load(state(entries))
     return numbers
 
@@ -47,7 +51,10 @@ def test_status_filters_use_short_names(emulator):
     numbers = load_mixed(emulator)
     offline = run(emulator, "phone_number_info", statuses=["offline"])
     assert [n["e164_format"] for n in offline["phone_numbers"]] == numbers[7:11]
-    assert all(n["status"] == "offline" and n["sip_dispatch_rule_ids"] == [] for n in offline["phone_numbers"])
+    assert all(
+        n["status"] == "offline" and n["sip_dispatch_rule_ids"] == []
+        for n in offline["phone_numbers"]
+    )
     assert offline["total_count"] == 4 and offline["offline_count"] == 4
     released = run(emulator, "phone_number_info", statuses=["released"])
     assert [n["status"] for n in released["phone_numbers"]] == ["released", "released"]
@@ -66,7 +73,9 @@ def test_rule_filter_and_limit(emulator):
 def test_pending_numbers_while_provisioning(emulator):
     emulator.admin.reset(provisioning_delay=30)
     number = available(emulator, count=1)[0]
-    assert run(emulator, "phone_number", phone_numbers=[number], sip_dispatch_rule_id="SDR_1")["changed"]
+    assert run(emulator, "phone_number", phone_numbers=[number], sip_dispatch_rule_id="SDR_1")[
+        "changed"
+    ]
     pending = run(emulator, "phone_number_info", statuses=["pending"])
     assert [n["e164_format"] for n in pending["phone_numbers"]] == [number]
     assert pending["phone_numbers"][0]["status"] == "pending"
@@ -75,7 +84,7 @@ def test_pending_numbers_while_provisioning(emulator):
 def test_lookup_by_formatted_number_and_by_id(emulator):
     numbers = load_mixed(emulator)
     e164 = numbers[0]
-    formatted = "%s (%s) %s-%s" % (e164[:2], e164[2:5], e164[5:8], e164[8:])
+    formatted = f"{e164[:2]} ({e164[2:5]}) {e164[5:8]}-{e164[8:]}"
     one = run(emulator, "phone_number_info", phone_number=formatted)
     assert len(one["phone_numbers"]) == 1
     record = one["phone_numbers"][0]
@@ -117,7 +126,10 @@ def test_page_size_bounds(emulator):
 
 def test_both_json_variants_give_the_same_output(emulator):
     outputs = []
-    for variant in ({"json_names": "proto", "skip_defaults": False}, {"json_names": "camel", "skip_defaults": True}):
+    for variant in (
+        {"json_names": "proto", "skip_defaults": False},
+        {"json_names": "camel", "skip_defaults": True},
+    ):
         emulator.admin.reset(**variant)
         load_mixed(emulator)
         result = run(emulator, "phone_number_info")

@@ -5,6 +5,8 @@ pending, including numbers an earlier run bought (a run repeated after a wait_ti
 `wait_timeout` must fail naming the numbers still pending.
 """
 
+from __future__ import annotations
+
 import time
 
 from tests.integration.helpers import available, calls, run
@@ -22,11 +24,14 @@ def play(emulator, tmp_path):
 def test_wait_timeout_fails_naming_the_numbers_still_pending(emulator, tmp_path):
     emulator.admin.reset(provisioning_delay=60)
     numbers = available(emulator, "US", "206", 2)
-    done = play(emulator, tmp_path).run(livekit_phone_numbers=[{"phone_number": n} for n in numbers],
-                                        livekit_phone_numbers_wait=True, livekit_phone_numbers_wait_timeout=1)
+    done = play(emulator, tmp_path).run(
+        livekit_phone_numbers=[{"phone_number": n} for n in numbers],
+        livekit_phone_numbers_wait=True,
+        livekit_phone_numbers_wait_timeout=1,
+    )
     assert done.returncode == 2 and "Traceback" not in done.output
     (message,) = done.failure_messages()
-    assert message == "%s still pending after 1 seconds (wait_timeout)" % ", ".join(numbers)
+    assert message == "{} still pending after 1 seconds (wait_timeout)".format(", ".join(numbers))
     # The purchase itself went through; the failure is only about the wait.
     assert emulator.admin.counters()["purchases_by_number"] == dict.fromkeys(numbers, 1)
 
@@ -41,13 +46,19 @@ def test_a_repeated_run_waits_for_the_numbers_an_earlier_run_bought(emulator, tm
     emulator.admin.reset_counters()
 
     # Nothing left to buy: the run used to return at once, with the numbers still PENDING.
-    done = play(emulator, tmp_path).run(livekit_phone_numbers=[{"phone_number": n} for n in earlier],
-                                        livekit_phone_numbers_wait=True, livekit_phone_numbers_wait_timeout=30)
+    done = play(emulator, tmp_path).run(
+        livekit_phone_numbers=[{"phone_number": n} for n in earlier],
+        livekit_phone_numbers_wait=True,
+        livekit_phone_numbers_wait_timeout=30,
+    )
     assert done.returncode == 0, done.failure_messages() or done.output[-3000:]
     assert time.monotonic() >= ready_at
     records = done.summary["phone_numbers"]
     assert [r["e164_format"] for r in records] == earlier
-    assert [r["status"] for r in records] == ["offline", "offline"]  # held (with no rule), not pending
+    assert [r["status"] for r in records] == [
+        "offline",
+        "offline",
+    ]  # held (with no rule), not pending
     counters = emulator.admin.counters()
     # It polled: one listing to plan, then at least two while the numbers were provisioned.
     assert calls(counters, "ListPhoneNumbers") >= 3 and counters["writes"]["purchased"] == 0

@@ -1,5 +1,7 @@
 """The phone_numbers role through ansible-playbook against the emulator: inventory in, summary out."""
 
+from __future__ import annotations
+
 import json
 import os
 import subprocess
@@ -23,10 +25,17 @@ class Playbook:
         (tmp_path / "site.yml").write_text(PLAYBOOK)
 
     def run(self, check=False, credentials="vars", **host_vars):
-        host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
-                "summary_path": str(self.tmp / "summary.json")}
-        env = dict((k, v) for k, v in os.environ.items() if not k.startswith("LIVEKIT_"))
-        connection = {"url": self.emulator.url, "api_key": self.emulator.api_key, "api_secret": self.emulator.api_secret}
+        host = {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": sys.executable,
+            "summary_path": str(self.tmp / "summary.json"),
+        }
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEKIT_")}
+        connection = {
+            "url": self.emulator.url,
+            "api_key": self.emulator.api_key,
+            "api_secret": self.emulator.api_secret,
+        }
         if credentials == "vars":
             host.update(("livekit_" + name, value) for name, value in connection.items())
         else:
@@ -36,17 +45,36 @@ class Playbook:
         summary = self.tmp / "summary.json"
         if summary.exists():
             summary.unlink()
-        env.update(ANSIBLE_NOCOLOR="1", ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"))
-        argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(self.tmp / "hosts.yml"),
-                str(self.tmp / "site.yml")] + (["--check"] if check else [])
-        done = subprocess.run(argv, cwd=str(self.tmp), env=env, capture_output=True, text=True, timeout=300, check=False)
+        env.update(
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
+        )
+        argv = [
+            os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+            "-i",
+            str(self.tmp / "hosts.yml"),
+            str(self.tmp / "site.yml"),
+        ] + (["--check"] if check else [])
+        done = subprocess.run(
+            argv,
+            cwd=str(self.tmp),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         self.output = done.stdout + done.stderr
         self.returncode = done.returncode
         self.summary = json.loads(summary.read_text()) if summary.exists() else None
         return self
 
     def recap(self):
-        line = [line for line in self.output.splitlines() if line.startswith("localhost") and "ok=" in line][-1]
+        line = [
+            line
+            for line in self.output.splitlines()
+            if line.startswith("localhost") and "ok=" in line
+        ][-1]
         return dict(item.split("=") for item in line.split(":", 1)[1].split())
 
 
@@ -56,8 +84,13 @@ def playbook(emulator, tmp_path):
 
 
 def entries(emulator):
-    return [{"phone_number": available(emulator, "US", "415", 1)[0], "sip_dispatch_rule_id": "SDR_main"},
-            {"country_code": "US", "area_code": "650", "count": 2, "sip_dispatch_rule_id": "SDR_pool"}]
+    return [
+        {
+            "phone_number": available(emulator, "US", "415", 1)[0],
+            "sip_dispatch_rule_id": "SDR_main",
+        },
+        {"country_code": "US", "area_code": "650", "count": 2, "sip_dispatch_rule_id": "SDR_pool"},
+    ]
 
 
 def test_check_mode_apply_and_rerun(emulator, playbook):
@@ -66,8 +99,13 @@ def test_check_mode_apply_and_rerun(emulator, playbook):
     checked = playbook.run(check=True, livekit_phone_numbers=wanted)
     assert checked.returncode == 0, checked.output
     assert checked.summary["check_mode"] is True and checked.summary["changed"] is True
-    assert len(checked.summary["purchased"]) == 3 and wanted[0]["phone_number"] in checked.summary["purchased"]
-    assert "Would purchase (3): %s" % ", ".join(checked.summary["purchased"]) in checked.output
+    assert (
+        len(checked.summary["purchased"]) == 3
+        and wanted[0]["phone_number"] in checked.summary["purchased"]
+    )
+    assert (
+        "Would purchase (3): {}".format(", ".join(checked.summary["purchased"])) in checked.output
+    )
     assert "Pool US 650 -> SDR_pool: 2 of 2 held, 2 to buy" in checked.output
     assert writes(emulator.admin.counters()) == 0
 
@@ -75,7 +113,9 @@ def test_check_mode_apply_and_rerun(emulator, playbook):
     assert applied.returncode == 0, applied.output
     assert applied.recap()["changed"] == "1"
     assert applied.summary["purchased"] == checked.summary["purchased"]
-    assert sorted(r["e164_format"] for r in applied.summary["phone_numbers"]) == sorted(applied.summary["purchased"])
+    assert sorted(r["e164_format"] for r in applied.summary["phone_numbers"]) == sorted(
+        applied.summary["purchased"]
+    )
     assert "Purchased (3)" in applied.output
     assert emulator.admin.counters()["writes"]["purchased"] == 3
 
@@ -96,16 +136,24 @@ def test_credentials_default_to_the_environment(emulator, playbook):
 
 def test_release_unlisted_is_off_by_default(emulator, playbook):
     kept, extra = available(emulator, "US", "212", 2)
-    emulator.admin.load({"numbers": [{"e164_format": n, "status": "PHONE_NUMBER_STATUS_OFFLINE"} for n in (kept, extra)]})
+    emulator.admin.load(
+        {
+            "numbers": [
+                {"e164_format": n, "status": "PHONE_NUMBER_STATUS_OFFLINE"} for n in (kept, extra)
+            ]
+        }
+    )
     wanted = [{"phone_number": kept}]
 
     default = playbook.run(livekit_phone_numbers=wanted)
     assert default.returncode == 0, default.output
     assert default.summary["unlisted"] == [extra] and default.summary["released"] == []
-    assert "Held but in no entry (1): %s" % extra in default.output
+    assert f"Held but in no entry (1): {extra}" in default.output
     assert writes(emulator.admin.counters()) == 0
 
-    released = playbook.run(livekit_phone_numbers=wanted, livekit_phone_numbers_release_unlisted=True)
+    released = playbook.run(
+        livekit_phone_numbers=wanted, livekit_phone_numbers_release_unlisted=True
+    )
     assert released.returncode == 0, released.output
     assert released.summary["released"] == [extra]
     assert [r["e164_format"] for r in released.summary["phone_numbers"]] == [kept]
@@ -114,26 +162,57 @@ def test_release_unlisted_is_off_by_default(emulator, playbook):
 def test_the_spend_guard_defaults_to_ten(emulator, playbook):
     done = playbook.run(livekit_phone_numbers=[{"country_code": "US", "count": 11}])
     assert done.returncode != 0
-    assert "would buy 11 numbers (11 for pool entries[0] (US)), more than max_purchase=10" in done.output
-    assert writes(emulator.admin.counters()) == 0 and calls(emulator.admin.counters(), "SearchPhoneNumbers") == 0
+    assert (
+        "would buy 11 numbers (11 for pool entries[0] (US)), more than max_purchase=10"
+        in done.output
+    )
+    assert (
+        writes(emulator.admin.counters()) == 0
+        and calls(emulator.admin.counters(), "SearchPhoneNumbers") == 0
+    )
 
-    raised = playbook.run(livekit_phone_numbers=[{"country_code": "US", "count": 11}], livekit_phone_numbers_max_purchase=11)
+    raised = playbook.run(
+        livekit_phone_numbers=[{"country_code": "US", "count": 11}],
+        livekit_phone_numbers_max_purchase=11,
+    )
     assert raised.returncode == 0, raised.output
     assert len(raised.summary["purchased"]) == 11
     # The play output names ten numbers and counts the rest; the fact keeps all of them.
-    assert "Purchased (11): %s and 1 more" % ", ".join(raised.summary["purchased"][:10]) in raised.output
+    assert (
+        "Purchased (11): {} and 1 more".format(", ".join(raised.summary["purchased"][:10]))
+        in raised.output
+    )
 
 
-@pytest.mark.parametrize("bad, message", [
-    ([{"phone_number": "+14155550100", "country_code": "US", "count": 1}],
-     "parameters are mutually exclusive: phone_number|country_code, phone_number|count found in livekit_phone_numbers"),
-    ([{"country_code": "US"}], "parameters are required together: country_code, count found in livekit_phone_numbers"),
-    ([{"country_code": "US", "count": 2, "state": "absent"}], "missing parameter(s) required by 'state': phone_number"),
-    ([{"phone_number": "+14155550100", "state": "gone"}], "value of state must be one of: present, absent, got: gone"),
-    ([{"country_code": "US", "cuont": 2}], "livekit_phone_numbers.cuont. Supported parameters include"),
-    ([{"country_code": "US", "count": "many"}], "argument 'count' is of type str"),
-])
-def test_the_argument_spec_rejects_malformed_entries_before_any_call(emulator, playbook, bad, message):
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (
+            [{"phone_number": "+14155550100", "country_code": "US", "count": 1}],
+            "parameters are mutually exclusive: phone_number|country_code, phone_number|count found in livekit_phone_numbers",
+        ),
+        (
+            [{"country_code": "US"}],
+            "parameters are required together: country_code, count found in livekit_phone_numbers",
+        ),
+        (
+            [{"country_code": "US", "count": 2, "state": "absent"}],
+            "missing parameter(s) required by 'state': phone_number",
+        ),
+        (
+            [{"phone_number": "+14155550100", "state": "gone"}],
+            "value of state must be one of: present, absent, got: gone",
+        ),
+        (
+            [{"country_code": "US", "cuont": 2}],
+            "livekit_phone_numbers.cuont. Supported parameters include",
+        ),
+        ([{"country_code": "US", "count": "many"}], "argument 'count' is of type str"),
+    ],
+)
+def test_the_argument_spec_rejects_malformed_entries_before_any_call(
+    emulator, playbook, bad, message
+):
     done = playbook.run(livekit_phone_numbers=bad)
     assert done.returncode != 0
     assert "Validation of arguments failed" in done.output and message in done.output
@@ -141,15 +220,22 @@ def test_the_argument_spec_rejects_malformed_entries_before_any_call(emulator, p
 
 
 def test_what_the_spec_cannot_check_fails_in_the_module_before_any_call(emulator, playbook):
-    done = playbook.run(livekit_phone_numbers=[{"phone_number": "+14155550100"}, {"phone_number": "415-555-0101"},
-                                               {"country_code": "USA", "count": 1}])
+    done = playbook.run(
+        livekit_phone_numbers=[
+            {"phone_number": "+14155550100"},
+            {"phone_number": "415-555-0101"},
+            {"country_code": "USA", "count": 1},
+        ]
+    )
     assert done.returncode != 0
     assert "entries[1]: phone number '415-555-0101' is not E.164" in done.output
     assert "entries[2]: country_code must be an ISO 3166-1 alpha-2 code" in done.output
     assert sum(emulator.admin.counters()["calls"].values()) == 0
 
 
-@pytest.mark.parametrize("wanted", [[{"country_code": "US", "count": "x"}], [{"country_code": "US", "count": 1}]])
+@pytest.mark.parametrize(
+    "wanted", [[{"country_code": "US", "count": "x"}], [{"country_code": "US", "count": 1}]]
+)
 def test_the_secret_stays_out_of_the_output(emulator_factory, tmp_path, wanted):
     secret = "zq-distinctive-role-secret-0123456789"
     emulator = emulator_factory(api_secret=secret)

@@ -1,5 +1,7 @@
 """phone_number_search against the emulator over HTTP."""
 
+from __future__ import annotations
+
 from tests.integration.helpers import calls, run, writes
 
 pytest_plugins = ["tests.emulator.fixtures"]
@@ -38,17 +40,25 @@ def test_search_in_check_mode_is_the_same(emulator):
 
 def test_search_gives_the_same_records_for_every_json_variant(emulator):
     emulator.admin.reset(json_names="proto", skip_defaults=False)
-    proto = run(emulator, "phone_number_search", country_code="US", area_code="800", limit=5)["phone_numbers"]
+    proto = run(emulator, "phone_number_search", country_code="US", area_code="800", limit=5)[
+        "phone_numbers"
+    ]
     emulator.admin.reset(json_names="camel", skip_defaults=True)
-    camel = run(emulator, "phone_number_search", country_code="US", area_code="800", limit=5)["phone_numbers"]
+    camel = run(emulator, "phone_number_search", country_code="US", area_code="800", limit=5)[
+        "phone_numbers"
+    ]
     assert camel == proto
     assert proto[0]["number_type"] == "toll_free"
 
 
 def test_bought_numbers_are_no_longer_offered(emulator):
-    first = run(emulator, "phone_number_search", country_code="US", area_code="212", limit=2)["phone_numbers"]
+    first = run(emulator, "phone_number_search", country_code="US", area_code="212", limit=2)[
+        "phone_numbers"
+    ]
     run(emulator, "phone_number", phone_numbers=[first[0]["e164_format"]])
-    again = run(emulator, "phone_number_search", country_code="US", area_code="212", limit=2)["phone_numbers"]
+    again = run(emulator, "phone_number_search", country_code="US", area_code="212", limit=2)[
+        "phone_numbers"
+    ]
     assert first[0]["e164_format"] not in [n["e164_format"] for n in again]
 
 

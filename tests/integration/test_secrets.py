@@ -8,6 +8,8 @@ a wrong secret). Everything ansible-playbook and the emulator printed is searche
 secret and for anything shaped like a JWT, which is what a leaked bearer token looks like.
 """
 
+from __future__ import annotations
+
 import os
 import re
 import secrets
@@ -30,11 +32,24 @@ def logging_emulator(tmp_path):
     log = tmp_path / "emulator.log"
     with open(log, "w", encoding="utf-8") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.emulator", "serve", "--port", "0", "--log-requests",
-             "--extra-key", "%s=%s" % (KEY, secret)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "tests.emulator",
+                "serve",
+                "--port",
+                "0",
+                "--log-requests",
+                "--extra-key",
+                f"{KEY}={secret}",
+            ],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         url = None
-        for dummy in range(200):
+        for _dummy in range(200):
             match = re.search(r"^LIVEKIT_URL=(\S+)$", log.read_text(encoding="utf-8"), re.M)
             if match:
                 url = match.group(1)
@@ -56,11 +71,28 @@ def leaks(text, secret):
 
 # (credentials, role variables, whether the run succeeds, extra ansible-playbook options)
 RUNS = [
-    ("vars", {"livekit_phone_numbers": [{"country_code": "US", "area_code": "415", "count": 1}]}, True, ["--diff"]),
-    ("environment", {"livekit_phone_numbers": [{"country_code": "US", "area_code": "650", "count": 2}]}, True, []),
+    (
+        "vars",
+        {"livekit_phone_numbers": [{"country_code": "US", "area_code": "415", "count": 1}]},
+        True,
+        ["--diff"],
+    ),
+    (
+        "environment",
+        {"livekit_phone_numbers": [{"country_code": "US", "area_code": "650", "count": 2}]},
+        True,
+        [],
+    ),
     # Fails after listing and searching: the inventory holds 155 numbers in GB 20.
-    ("vars", {"livekit_phone_numbers": [{"country_code": "GB", "area_code": "20", "count": 500}],
-              "livekit_phone_numbers_max_purchase": 500}, False, []),
+    (
+        "vars",
+        {
+            "livekit_phone_numbers": [{"country_code": "GB", "area_code": "20", "count": 500}],
+            "livekit_phone_numbers_max_purchase": 500,
+        },
+        False,
+        [],
+    ),
     ("environment", {"livekit_phone_numbers": []}, False, []),  # with a wrong secret, below
 ]
 
@@ -75,14 +107,19 @@ def test_no_secret_and_no_token_in_vvvv_output_or_emulator_log(logging_emulator,
         done = play.run(verbosity=4, options=options, **variables)
         assert (done.returncode == 0) is succeeds, done.failure_messages() or done.output[-2000:]
         assert "<localhost> EXEC" in done.output  # it really is -vvvv output
-        assert not leaks(done.output, given), "run %d printed %s" % (index, leaks(done.output, given))
+        assert not leaks(done.output, given), "run %d printed %s" % (
+            index,
+            leaks(done.output, given),
+        )
         outputs.append(done)
     # The runs did what they say: the module got the secret both ways, and the failures came
     # from the server's answers, not from a missing credential.
     assert "Purchased (1)" in outputs[0].output and "Purchased (2)" in outputs[1].output
     assert "search offered only" in outputs[2].failure_messages()[0]
     assert "unauthenticated" in outputs[3].failure_messages()[0]
-    assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in outputs[0].output  # masked where it was an option
+    assert (
+        "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in outputs[0].output
+    )  # masked where it was an option
     server_log = log.read_text(encoding="utf-8")
     assert "POST /twirp/livekit.PhoneNumberService/PurchasePhoneNumber" in server_log
     assert not leaks(server_log, secret) and secret[::-1] not in server_log

@@ -4,6 +4,8 @@ Everything in tests/package runs the installed copy, as a user (or an execution 
 would get it from `ansible-galaxy collection install`, never the checkout.
 """
 
+from __future__ import annotations
+
 import glob
 import os
 import shutil
@@ -61,7 +63,9 @@ def artifact(tmp_path_factory):
             created_files.append(path)
     try:
         env = clean_env(tmp_path_factory.mktemp("build"), os.path.join(WORK, "none"))
-        done = run([tool("ansible-galaxy"), "collection", "build", "--output-path", dist, ROOT], env, ROOT)
+        done = run(
+            [tool("ansible-galaxy"), "collection", "build", "--output-path", dist, ROOT], env, ROOT
+        )
     finally:
         # Leave the checkout as it was: the decoys, and the folders made for them, go.
         for path in created_files:
@@ -82,7 +86,20 @@ def installed(artifact, tmp_path_factory):
     # example ~/.ansible/collections), even with -p; pointing the configuration at the target and
     # --force make it install this artifact, there.
     env = clean_env(tmp_path_factory.mktemp("install"), path)
-    done = run([tool("ansible-galaxy"), "collection", "install", "--offline", "--force", "-p", path, artifact], env, WORK)
+    done = run(
+        [
+            tool("ansible-galaxy"),
+            "collection",
+            "install",
+            "--offline",
+            "--force",
+            "-p",
+            path,
+            artifact,
+        ],
+        env,
+        WORK,
+    )
     assert done.returncode == 0, done
     return Installed(path)
 
@@ -90,8 +107,10 @@ def installed(artifact, tmp_path_factory):
 @pytest.fixture
 def ansible_env(installed, tmp_path):
     """clean_env() for the installed collection; keyword arguments add variables."""
+
     def make(**extra):
         return clean_env(tmp_path, installed.path, **extra)
+
     return make
 
 
@@ -99,15 +118,17 @@ def ansible_env(installed, tmp_path):
 def local_inventory(tmp_path):
     """An inventory with localhost run by the Python of ansible-playbook, as the guides have it."""
     path = tmp_path / "localhost.yml"
-    path.write_text("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
-                    "      ansible_python_interpreter: '{{ ansible_playbook_python }}'\n")
+    path.write_text(
+        "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
+        "      ansible_python_interpreter: '{{ ansible_playbook_python }}'\n"
+    )
     return path
 
 
 # Stand-ins for the awx.awx modules, so that the controller set-up playbook of docs/awx.md can
 # run here: each records the arguments it was given, in the file named by AWX_STUB_LOG.
 # WANT_JSON makes ansible-playbook hand the arguments over as a JSON file, unchecked.
-STUB = '''#!/usr/bin/python
+STUB = """#!/usr/bin/python
 # WANT_JSON
 import json
 import os
@@ -118,7 +139,7 @@ with open(sys.argv[1]) as handle:
 with open(os.environ["AWX_STUB_LOG"], "a") as handle:
     handle.write(json.dumps({"module": %r, "args": args}) + "\\n")
 print(json.dumps({"changed": True}))
-'''
+"""
 
 
 @pytest.fixture

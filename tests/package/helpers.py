@@ -1,5 +1,7 @@
 """Running ansible commands the way a user of the installed artifact would, and reading guides."""
 
+from __future__ import annotations
+
 import os
 import re
 import subprocess
@@ -23,26 +25,36 @@ def clean_env(tmp_path, collections_path, **extra):
     only the credentials a test hands it, and finds no collection but those of
     ``collections_path`` (not the checkout's link, not ~/.ansible/collections, not sys.path).
     """
-    env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("LIVEKIT_", "ANSIBLE_", "CONTROLLER_")))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LIVEKIT_", "ANSIBLE_", "CONTROLLER_"))
+    }
     # The emulator listens on 127.0.0.1; a proxy configured in the environment must not see it.
     for name in ("NO_PROXY", "no_proxy"):
-        env[name] = "%s,%s" % (env[name], LOCAL) if env.get(name) else LOCAL
-    env.update({
-        "PATH": BIN + os.pathsep + env.get("PATH", ""),
-        "ANSIBLE_COLLECTIONS_PATH": collections_path,
-        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
-        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_RETRY_FILES_ENABLED": "false",
-        "ANSIBLE_DEPRECATION_WARNINGS": "false",
-    })
+        env[name] = f"{env[name]},{LOCAL}" if env.get(name) else LOCAL
+    env.update(
+        {
+            "PATH": BIN + os.pathsep + env.get("PATH", ""),
+            "ANSIBLE_COLLECTIONS_PATH": collections_path,
+            "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
+            "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
+            "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_RETRY_FILES_ENABLED": "false",
+            "ANSIBLE_DEPRECATION_WARNINGS": "false",
+        }
+    )
     env.update(extra)
     return env
 
 
 def livekit_env(emulator):
-    return {"LIVEKIT_URL": emulator.url, "LIVEKIT_API_KEY": emulator.api_key, "LIVEKIT_API_SECRET": emulator.api_secret}
+    return {
+        "LIVEKIT_URL": emulator.url,
+        "LIVEKIT_API_KEY": emulator.api_key,
+        "LIVEKIT_API_SECRET": emulator.api_secret,
+    }
 
 
 class Run:
@@ -54,9 +66,16 @@ class Run:
         self.output = done.stdout + done.stderr
 
     def recap(self, host="localhost"):
-        lines = [line for line in self.output.splitlines() if line.startswith(host + " ") and "ok=" in line]
-        assert lines, "no play recap for %s in:\n%s" % (host, self.output)
-        return dict((key, int(value)) for key, value in (item.split("=") for item in lines[-1].split(":", 1)[1].split()))
+        lines = [
+            line
+            for line in self.output.splitlines()
+            if line.startswith(host + " ") and "ok=" in line
+        ]
+        assert lines, f"no play recap for {host} in:\n{self.output}"
+        return {
+            key: int(value)
+            for key, value in (item.split("=") for item in lines[-1].split(":", 1)[1].split())
+        }
 
     def module_files(self):
         """Module files ansible-playbook used, from its -vvv output ("Using module file ...")."""
@@ -69,7 +88,9 @@ class Run:
 
 
 def run(argv, env, cwd, timeout=300):
-    done = subprocess.run(argv, env=env, cwd=str(cwd), capture_output=True, text=True, timeout=timeout, check=False)
+    done = subprocess.run(
+        argv, env=env, cwd=str(cwd), capture_output=True, text=True, timeout=timeout, check=False
+    )
     return Run(argv, done)
 
 

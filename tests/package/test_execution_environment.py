@@ -5,6 +5,8 @@ installed collection as the image build would, and `ansible-builder create` writ
 context of docs/execution-environment.yml, whose contents are checked.
 """
 
+from __future__ import annotations
+
 import filecmp
 import os
 import shutil
@@ -37,11 +39,23 @@ def test_metadata_points_at_the_python_requirements(installed):
 def test_builder_introspection_finds_the_requirements(installed, ansible_env, tmp_path):
     """What the image build's introspect step would install for this collection."""
     pip = tmp_path / "pip.txt"
-    done = run([tool("ansible-builder"), "introspect", "--write-pip", str(pip), installed.path], ansible_env(), ROOT)
+    done = run(
+        [tool("ansible-builder"), "introspect", "--write-pip", str(pip), installed.path],
+        ansible_env(),
+        ROOT,
+    )
     assert done.returncode == 0, done
-    found = [line.split("#")[0].strip() for line in pip.read_text().splitlines() if "from collection livekit.sip" in line]
+    found = [
+        line.split("#")[0].strip()
+        for line in pip.read_text().splitlines()
+        if "from collection livekit.sip" in line
+    ]
     assert found == requirements()
-    assert found and any(line.startswith("PyJWT") for line in found) and any(line.startswith("requests") for line in found)
+    assert (
+        found
+        and any(line.startswith("PyJWT") for line in found)
+        and any(line.startswith("requests") for line in found)
+    )
 
 
 def test_example_definition_builds_a_context(artifact, ansible_env):
@@ -55,14 +69,26 @@ def test_example_definition_builds_a_context(artifact, ansible_env):
     shutil.copy(os.path.join(ROOT, "docs", "execution-environment.yml"), os.path.join(base, "docs"))
     shutil.copy(artifact, base)
 
-    done = run([tool("ansible-builder"), "create", "-f", os.path.join(base, "docs", "execution-environment.yml"),
-                "-c", context, "--output-filename", "Containerfile"], ansible_env(), base)
+    done = run(
+        [
+            tool("ansible-builder"),
+            "create",
+            "-f",
+            os.path.join(base, "docs", "execution-environment.yml"),
+            "-c",
+            context,
+            "--output-filename",
+            "Containerfile",
+        ],
+        ansible_env(),
+        base,
+    )
     assert done.returncode == 0, done
 
     name = os.path.basename(artifact)
     # The artifact copied into the context unchanged, and named by the galaxy requirements.
     copied = os.path.join(context, "_build", "collections", name)
-    assert os.path.isfile(copied), "the definition does not copy %s (is its version current?)" % name
+    assert os.path.isfile(copied), f"the definition does not copy {name} (is its version current?)"
     assert filecmp.cmp(copied, artifact, shallow=False)
     with tarfile.open(copied) as archive:
         assert "plugins/modules/phone_number.py" in archive.getnames()
@@ -71,9 +97,14 @@ def test_example_definition_builds_a_context(artifact, ansible_env):
 
     with open(os.path.join(context, "Containerfile")) as handle:
         containerfile = handle.read()
-    assert 'ARG EE_BASE_IMAGE="%s"' % definition["images"]["base_image"]["name"] in containerfile
+    assert (
+        'ARG EE_BASE_IMAGE="{}"'.format(definition["images"]["base_image"]["name"]) in containerfile
+    )
     assert "COPY _build /build" in containerfile
-    assert "ansible-galaxy collection install $ANSIBLE_GALAXY_CLI_COLLECTION_OPTS -r requirements.yml" in containerfile
+    assert (
+        "ansible-galaxy collection install $ANSIBLE_GALAXY_CLI_COLLECTION_OPTS -r requirements.yml"
+        in containerfile
+    )
     # The step that reads meta/execution-environment.yml and installs requirements.txt.
     assert "introspect.py introspect" in containerfile
     assert os.path.isfile(os.path.join(context, "_build", "scripts", "introspect.py"))
@@ -84,7 +115,9 @@ def test_example_definition_builds_a_context(artifact, ansible_env):
 def test_example_ansible_core_satisfies_requires_ansible():
     definition = load(os.path.join(ROOT, "docs", "execution-environment.yml"))
     runtime = load(os.path.join(ROOT, "meta", "runtime.yml"))
-    spec = SpecifierSet(definition["dependencies"]["ansible_core"]["package_pip"].split("ansible-core", 1)[1])
+    spec = SpecifierSet(
+        definition["dependencies"]["ansible_core"]["package_pip"].split("ansible-core", 1)[1]
+    )
     required = SpecifierSet(runtime["requires_ansible"])
     candidates = ["2.16.0", "2.17.5", "2.18.9", "2.19.0", "2.19.14", "2.20.1", "2.21.0"]
     allowed = list(spec.filter(candidates))
@@ -93,5 +126,9 @@ def test_example_ansible_core_satisfies_requires_ansible():
 
 def test_guide_shows_the_metadata_as_it_is():
     meta = load(os.path.join(ROOT, "meta", "execution-environment.yml"))
-    shown = [yaml.safe_load(block.text) for block in blocks("execution-environment") if block.lang == "yaml"]
+    shown = [
+        yaml.safe_load(block.text)
+        for block in blocks("execution-environment")
+        if block.lang == "yaml"
+    ]
     assert meta in shown

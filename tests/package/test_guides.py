@@ -11,6 +11,8 @@ livekit_api_key and livekit_api_secret. Extra variables win over the inventory, 
 example values (wss://my-project.livekit.cloud, a vaulted secret) are never used.
 """
 
+from __future__ import annotations
+
 import os
 
 import pytest
@@ -23,7 +25,11 @@ WITH_PLAYBOOKS = ["authentication", "provisioning", "check-mode", "awx"]
 
 
 def is_playbook(data):
-    return isinstance(data, list) and bool(data) and all(isinstance(play, dict) and "hosts" in play for play in data)
+    return (
+        isinstance(data, list)
+        and bool(data)
+        and all(isinstance(play, dict) and "hosts" in play for play in data)
+    )
 
 
 def uses_awx(text):
@@ -39,11 +45,19 @@ def test_guide_yaml_parses(guide):
 
 
 @pytest.mark.parametrize("guide", WITH_PLAYBOOKS)
-def test_guide_playbooks_run(guide, ansible_env, installed, emulator, awx_stub, local_inventory, tmp_path):
+def test_guide_playbooks_run(
+    guide, ansible_env, installed, emulator, awx_stub, local_inventory, tmp_path
+):
     project = tmp_path / guide
     project.mkdir()
-    credentials = ["-e", "livekit_url=%s" % emulator.url, "-e", "livekit_api_key=%s" % emulator.api_key,
-                   "-e", "livekit_api_secret=%s" % emulator.api_secret]
+    credentials = [
+        "-e",
+        f"livekit_url={emulator.url}",
+        "-e",
+        f"livekit_api_key={emulator.api_key}",
+        "-e",
+        f"livekit_api_secret={emulator.api_secret}",
+    ]
     stub_path = awx_stub[0]
     ran = 0
     plays = []
@@ -56,7 +70,7 @@ def test_guide_playbooks_run(guide, ansible_env, installed, emulator, awx_stub, 
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(block.text)
         if is_playbook(yaml.safe_load(block.text)):
-            assert name, "%r: a playbook needs a <!-- file: NAME --> marker" % block
+            assert name, f"{block!r}: a playbook needs a <!-- file: NAME --> marker"
             plays.append((block, path))
     for candidate in (project / "inventory", project / "inventory.yml", local_inventory):
         if candidate.exists():
@@ -75,10 +89,10 @@ def test_guide_playbooks_run(guide, ansible_env, installed, emulator, awx_stub, 
         for args in block.runs() or [[]]:
             before = writes(emulator.admin.counters())
             done = playbook(path, env, project, inventory, *(args + credentials))
-            assert done.returncode == 0, "%r %s\n%s" % (block, args, done)
+            assert done.returncode == 0, f"{block!r} {args}\n{done}"
             assert done.recap()["failed"] == 0
             if "--check" in args:
-                assert writes(emulator.admin.counters()) == before, "%r wrote in check mode" % block
+                assert writes(emulator.admin.counters()) == before, f"{block!r} wrote in check mode"
             ran += 1
     assert ran > 0
     assert sum(emulator.admin.counters()["calls"].values()) > 0

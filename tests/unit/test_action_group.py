@@ -1,5 +1,7 @@
 """meta/runtime.yml's action group `all` must list exactly the modules in plugins/modules."""
 
+from __future__ import annotations
+
 import os
 
 import yaml
@@ -9,7 +11,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def modules_on_disk():
     folder = os.path.join(ROOT, "plugins", "modules")
-    return sorted(name[:-3] for name in os.listdir(folder) if name.endswith(".py") and not name.startswith("_"))
+    return sorted(
+        name[:-3]
+        for name in os.listdir(folder)
+        if name.endswith(".py") and not name.startswith("_")
+    )
 
 
 def test_action_group_all_lists_every_module():

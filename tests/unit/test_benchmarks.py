@@ -1,25 +1,35 @@
 """The benchmark's desired states and target checks (benchmarks/), without running a playbook."""
 
+from __future__ import annotations
+
 from benchmarks import scenario, targets
 
 SETTINGS = {"latency_ms": 50, "workers": 8, "rules": 5, "page_size": 500, "batch_size": 500}
 
 
 def step(name, size=1000, seconds=1.0, rc=0, **calls):
-    return {"approach": "fleet", "size": size, "step": name, "rc": rc, "seconds": seconds,
-            "calls": calls, "writes": scenario.expected_writes(name, size), "faults": {}}
+    return {
+        "approach": "fleet",
+        "size": size,
+        "step": name,
+        "rc": rc,
+        "seconds": seconds,
+        "calls": calls,
+        "writes": scenario.expected_writes(name, size),
+        "faults": {},
+    }
 
 
 def test_numbers_are_distinct_and_spread_over_countries():
     numbers = scenario.pick_numbers(1000, pool_size=scenario.inventory_size(3000))
     assert len(set(numbers)) == 1000
-    assert set(n[:3] for n in numbers) >= {"+14", "+16", "+44"}
+    assert {n[:3] for n in numbers} >= {"+14", "+16", "+44"}
 
 
 def test_each_step_changes_what_the_issue_says():
     numbers = scenario.pick_numbers(100)
     a, c, d = (scenario.desired(name, numbers, 5) for name in ("a", "c", "d"))
-    assert len(set(e["sip_dispatch_rule_id"] for e in a)) == 5
+    assert len({e["sip_dispatch_rule_id"] for e in a}) == 5
     assert scenario.desired("b", numbers, 5) == a
     assert [e for e in c if e != a[c.index(e)]] == c[:20]
     assert all(e["sip_dispatch_rule_id"] == scenario.MOVED_RULE for e in c[:20])
@@ -29,8 +39,12 @@ def test_each_step_changes_what_the_issue_says():
 
 
 def test_a_clean_run_meets_every_target():
-    steps = [step("a", PurchasePhoneNumber=5, ListPhoneNumbers=3), step("b", ListPhoneNumbers=2),
-             step("c", ListPhoneNumbers=4, UpdatePhoneNumber=200), step("d", ListPhoneNumbers=4, ReleasePhoneNumbers=1)]
+    steps = [
+        step("a", PurchasePhoneNumber=5, ListPhoneNumbers=3),
+        step("b", ListPhoneNumbers=2),
+        step("c", ListPhoneNumbers=4, UpdatePhoneNumber=200),
+        step("d", ListPhoneNumbers=4, ReleasePhoneNumbers=1),
+    ]
     assert targets.failures(steps, SETTINGS) == []
 
 
@@ -45,5 +59,7 @@ def test_writes_on_a_rerun_too_many_calls_and_slow_steps_are_missed():
 
 
 def test_time_targets_apply_only_at_the_stated_size_and_latency():
-    assert targets.failures([step("a", size=50, seconds=60.0, PurchasePhoneNumber=5)], SETTINGS) == []
+    assert (
+        targets.failures([step("a", size=50, seconds=60.0, PurchasePhoneNumber=5)], SETTINGS) == []
+    )
     assert targets.check_ratio(2.0, 79.0)[1] is False and targets.check_ratio(2.0, 80.0)[1] is True

@@ -1,5 +1,7 @@
 """A small client of the emulated API for the tests: requests for HTTP, PyJWT for tokens."""
 
+from __future__ import annotations
+
 import base64
 import datetime
 import json
@@ -9,12 +11,36 @@ import jwt
 import requests
 
 PREFIX = "/twirp/livekit.PhoneNumberService/"
-HTTP_STATUS = {"invalid_argument": 400, "malformed": 400, "not_found": 404, "bad_route": 404, "permission_denied": 403,
-               "unauthenticated": 401, "resource_exhausted": 429, "failed_precondition": 412, "unavailable": 503,
-               "internal": 500}
-RECORD_FIELDS = ("id", "e164_format", "country_code", "area_code", "number_type", "locality", "region", "spam_score",
-                 "created_at", "updated_at", "capabilities", "status", "assigned_at", "released_at",
-                 "sip_dispatch_rule_id", "sip_dispatch_rule_ids")
+HTTP_STATUS = {
+    "invalid_argument": 400,
+    "malformed": 400,
+    "not_found": 404,
+    "bad_route": 404,
+    "permission_denied": 403,
+    "unauthenticated": 401,
+    "resource_exhausted": 429,
+    "failed_precondition": 412,
+    "unavailable": 503,
+    "internal": 500,
+}
+RECORD_FIELDS = (
+    "id",
+    "e164_format",
+    "country_code",
+    "area_code",
+    "number_type",
+    "locality",
+    "region",
+    "spam_score",
+    "created_at",
+    "updated_at",
+    "capabilities",
+    "status",
+    "assigned_at",
+    "released_at",
+    "sip_dispatch_rule_id",
+    "sip_dispatch_rule_ids",
+)
 TIMESTAMP = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3}|\.\d{6}|\.\d{9})?Z$"
 
 
@@ -48,7 +74,9 @@ class Api:
         self.key = emulator.api_key
         self.secret = emulator.api_secret
         self.session = requests.Session()
-        self.session.trust_env = False  # never route the local emulator through a proxy from the environment
+        self.session.trust_env = (
+            False  # never route the local emulator through a proxy from the environment
+        )
         self.session.verify = verify
 
     def token(self, **kwargs):
@@ -63,7 +91,9 @@ class Api:
         sent.update(headers or {})
         if data is None:
             data = json.dumps({} if body is None else body)
-        return self.session.post(self.url + PREFIX + method, data=data, headers=sent, timeout=timeout)
+        return self.session.post(
+            self.url + PREFIX + method, data=data, headers=sent, timeout=timeout
+        )
 
     def ok(self, method, body=None, **kwargs):
         response = self.post(method, body, **kwargs)
@@ -80,7 +110,10 @@ class Api:
         body = {"country_code": country, "limit": count}
         if area_code:
             body["area_code"] = area_code
-        numbers = [pick(item, "e164_format") for item in self.ok("SearchPhoneNumbers", body).get("items", [])]
+        numbers = [
+            pick(item, "e164_format")
+            for item in self.ok("SearchPhoneNumbers", body).get("items", [])
+        ]
         assert len(numbers) == count
         return numbers
 

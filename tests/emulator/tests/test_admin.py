@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import json
 
 import pytest
@@ -26,8 +28,17 @@ def test_reset_applies_overrides_and_clears_everything(api, emulator):
     assert emulator.admin.reset()["config"]["quota"] == 10000
 
 
-@pytest.mark.parametrize("overrides", [{"colour": "red"}, {"quota": -1}, {"json_names": "snake"}, {"skip_defaults": "yes"},
-                                       {"max_page_size": 0}, {"inventory_size": 1.5}])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"colour": "red"},
+        {"quota": -1},
+        {"json_names": "snake"},
+        {"skip_defaults": "yes"},
+        {"max_page_size": 0},
+        {"inventory_size": 1.5},
+    ],
+)
 def test_reset_refuses_bad_overrides(emulator, overrides):
     with pytest.raises(AdminError) as caught:
         emulator.admin.reset(**overrides)
@@ -53,24 +64,44 @@ def test_dump_and_load_round_trip(api, emulator):
 
 def test_load_from_a_file_and_a_hand_written_state(api, emulator, tmp_path):
     offer = api.available(2, country="CA")
-    state = {"numbers": [{"e164_format": offer[0], "sip_dispatch_rule_ids": ["SDR_9"]},
-                         {"e164_format": offer[1], "status": "PHONE_NUMBER_STATUS_RELEASED"},
-                         {"e164_format": "+15005550006", "id": "PN_custom"}]}
+    state = {
+        "numbers": [
+            {"e164_format": offer[0], "sip_dispatch_rule_ids": ["SDR_9"]},
+            {"e164_format": offer[1], "status": "PHONE_NUMBER_STATUS_RELEASED"},
+            {"e164_format": "+15005550006", "id": "PN_custom"},
+        ]
+    }
     path = tmp_path / "state.json"
     path.write_text(json.dumps(state))
     emulator.admin.load(path=path)
     first = api.get(offer[0])
     assert first["status"] == "PHONE_NUMBER_STATUS_ACTIVE" and first["id"].startswith("PN_")
-    assert first["locality"] and first["country_code"] == "CA" and first["sip_dispatch_rule_id"] == "SDR_9"
+    assert (
+        first["locality"]
+        and first["country_code"] == "CA"
+        and first["sip_dispatch_rule_id"] == "SDR_9"
+    )
     assert api.get(offer[1])["status"] == "PHONE_NUMBER_STATUS_RELEASED"
-    assert api.ok("GetPhoneNumber", {"id": "PN_custom"})["phone_number"]["status"] == "PHONE_NUMBER_STATUS_OFFLINE"
-    assert offer[1] in api.available(50, country="CA") and offer[0] not in api.available(50, country="CA")
+    assert (
+        api.ok("GetPhoneNumber", {"id": "PN_custom"})["phone_number"]["status"]
+        == "PHONE_NUMBER_STATUS_OFFLINE"
+    )
+    assert offer[1] in api.available(50, country="CA") and offer[0] not in api.available(
+        50, country="CA"
+    )
 
 
-@pytest.mark.parametrize("state", [[], {"numbers": {}}, {"numbers": [{"e164_format": "555"}]},
-                                   {"numbers": [{"e164_format": "+15005550006"}, {"e164_format": "+15005550006"}]},
-                                   {"numbers": [{"e164_format": "+15005550006", "created_at": "yesterday"}]},
-                                   {"config": {"colour": "red"}}])
+@pytest.mark.parametrize(
+    "state",
+    [
+        [],
+        {"numbers": {}},
+        {"numbers": [{"e164_format": "555"}]},
+        {"numbers": [{"e164_format": "+15005550006"}, {"e164_format": "+15005550006"}]},
+        {"numbers": [{"e164_format": "+15005550006", "created_at": "yesterday"}]},
+        {"config": {"colour": "red"}},
+    ],
+)
 def test_a_bad_state_is_refused_and_changes_nothing(api, emulator, state):
     api.buy(1)
     with pytest.raises(AdminError) as caught:
@@ -99,12 +130,23 @@ def test_counters(api, emulator):
     api.fails("GetPhoneNumber", {"id": "PN_x"}, "not_found")
     api.fails("GetPhoneNumber", {}, "invalid_argument")
     counters = emulator.admin.counters()
-    assert counters["calls"] == {"SearchPhoneNumbers": 1, "PurchasePhoneNumber": 1, "ListPhoneNumbers": 0,
-                                 "GetPhoneNumber": 2, "UpdatePhoneNumber": 2, "ReleasePhoneNumbers": 2}
+    assert counters["calls"] == {
+        "SearchPhoneNumbers": 1,
+        "PurchasePhoneNumber": 1,
+        "ListPhoneNumbers": 0,
+        "GetPhoneNumber": 2,
+        "UpdatePhoneNumber": 2,
+        "ReleasePhoneNumbers": 2,
+    }
     assert counters["errors"] == {"not_found": 1, "invalid_argument": 1}
     assert counters["writes"] == {"purchased": 2, "routed": 1, "released": 1}
     assert counters["purchases_by_number"] == {record["e164_format"]: 1 for record in records}
-    assert counters["replays"] == 0 and set(counters["faults"]) == {"unavailable", "rate_limited", "drop", "lost_response"}
+    assert counters["replays"] == 0 and set(counters["faults"]) == {
+        "unavailable",
+        "rate_limited",
+        "drop",
+        "lost_response",
+    }
     emulator.admin.reset_counters()
     assert emulator.admin.counters()["writes"] == {"purchased": 0, "routed": 0, "released": 0}
     assert api.list_all()["total_count"] == 2

@@ -1,5 +1,7 @@
 """The command line, run as a subprocess from the repository root like a user or a playbook would."""
 
+from __future__ import annotations
+
 import os
 import pathlib
 import signal
@@ -23,8 +25,15 @@ def cli(*args, env=None, timeout=30):
     for name in ("EMULATOR_PORT", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET", "LIVEKIT_URL"):
         if env is None or name not in env:
             environment.pop(name, None)
-    return subprocess.run([sys.executable, "-m", "tests.emulator"] + list(args), cwd=str(ROOT), env=environment,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "tests.emulator"] + list(args),
+        cwd=str(ROOT),
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def announced(stdout):
@@ -43,8 +52,12 @@ def local_session():
 def call(values, method="ListPhoneNumbers", body=None):
     session = local_session()
     bearer = token(values["LIVEKIT_API_KEY"], values["LIVEKIT_API_SECRET"])
-    return session.post(values["LIVEKIT_URL"] + PREFIX + method, json=body or {}, timeout=5,
-                        headers={"Authorization": "Bearer " + bearer})
+    return session.post(
+        values["LIVEKIT_URL"] + PREFIX + method,
+        json=body or {},
+        timeout=5,
+        headers={"Authorization": "Bearer " + bearer},
+    )
 
 
 def free_port():
@@ -55,7 +68,9 @@ def free_port():
 
 def test_start_and_stop_in_the_background(tmp_path):
     pid_file = tmp_path / "run" / "emulator.pid"
-    started = cli("start", "--pid-file", str(pid_file), "--port", "0", "--seed", "3", "--quota", "1")
+    started = cli(
+        "start", "--pid-file", str(pid_file), "--port", "0", "--seed", "3", "--quota", "1"
+    )
     assert started.returncode == 0, started.stderr
     values = announced(started.stdout)
     assert (values["LIVEKIT_API_KEY"], values["LIVEKIT_API_SECRET"]) == ("devkey", "secret")
@@ -81,7 +96,15 @@ def test_start_reports_a_server_that_cannot_start(tmp_path):
         taken.listen(1)
         port = taken.getsockname()[1]
         pid_file = tmp_path / "emulator.pid"
-        result = cli("start", "--pid-file", str(pid_file), "--port", str(port), "--log-file", str(tmp_path / "out.log"))
+        result = cli(
+            "start",
+            "--pid-file",
+            str(pid_file),
+            "--port",
+            str(port),
+            "--log-file",
+            str(tmp_path / "out.log"),
+        )
     assert result.returncode == 1
     assert "cannot start" in result.stderr and str(port) in result.stderr
     assert not pid_file.exists()
@@ -90,14 +113,28 @@ def test_start_reports_a_server_that_cannot_start(tmp_path):
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_serve_in_the_foreground_stops_cleanly_on_a_signal(signum):
     port = free_port()
-    env = dict(os.environ, EMULATOR_PORT=str(port), LIVEKIT_API_KEY="envkey", LIVEKIT_API_SECRET="envsecret-0123456789abcdef0123456")
-    child = subprocess.Popen([sys.executable, "-m", "tests.emulator"], cwd=str(ROOT), env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    env = dict(
+        os.environ,
+        EMULATOR_PORT=str(port),
+        LIVEKIT_API_KEY="envkey",
+        LIVEKIT_API_SECRET="envsecret-0123456789abcdef0123456",
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.emulator"],
+        cwd=str(ROOT),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         lines = [child.stdout.readline() for _index in range(4)]
         values = announced("".join(lines))
-        assert values == {"LIVEKIT_URL": "http://127.0.0.1:%d" % port, "LIVEKIT_API_KEY": "envkey",
-                          "LIVEKIT_API_SECRET": "envsecret-0123456789abcdef0123456"}
+        assert values == {
+            "LIVEKIT_URL": "http://127.0.0.1:%d" % port,
+            "LIVEKIT_API_KEY": "envkey",
+            "LIVEKIT_API_SECRET": "envsecret-0123456789abcdef0123456",
+        }
         assert call(values).status_code == 200
         child.send_signal(signum)
         assert child.wait(10) == 0
@@ -112,30 +149,80 @@ def test_serve_in_the_foreground_stops_cleanly_on_a_signal(signum):
 def test_options_reach_the_server(tmp_path):
     port = free_port()
     pid_file = tmp_path / "e.pid"
-    started = cli("start", "--pid-file", str(pid_file), "--port", str(port), "--api-key", "k1", "--api-secret", "s1",
-                  "--extra-key", "k2=s2", "--json-names", "camel", "--skip-defaults", "--inventory-size", "20000",
-                  "--max-page-size", "5", "--quota", "2", "--provisioning-delay", "60", "--fault-rate", "1",
-                  "--fault-kinds", "unavailable", "--fault-methods", "GetPhoneNumber", "--log-requests")
+    started = cli(
+        "start",
+        "--pid-file",
+        str(pid_file),
+        "--port",
+        str(port),
+        "--api-key",
+        "k1",
+        "--api-secret",
+        "s1",
+        "--extra-key",
+        "k2=s2",
+        "--json-names",
+        "camel",
+        "--skip-defaults",
+        "--inventory-size",
+        "20000",
+        "--max-page-size",
+        "5",
+        "--quota",
+        "2",
+        "--provisioning-delay",
+        "60",
+        "--fault-rate",
+        "1",
+        "--fault-kinds",
+        "unavailable",
+        "--fault-methods",
+        "GetPhoneNumber",
+        "--log-requests",
+    )
     assert started.returncode == 0, started.stderr
     try:
         values = announced(started.stdout)
-        assert values["LIVEKIT_URL"] == "http://127.0.0.1:%d" % port and values["LIVEKIT_API_KEY"] == "k1"
+        assert (
+            values["LIVEKIT_URL"] == "http://127.0.0.1:%d" % port
+            and values["LIVEKIT_API_KEY"] == "k1"
+        )
         search = call(values, "SearchPhoneNumbers", {"country_code": "US", "limit": 50}).json()
         assert len(search["items"]) == 5 and "e164Format" in search["items"][0]
-        bought = call(dict(values, LIVEKIT_API_KEY="k2", LIVEKIT_API_SECRET="s2"), "PurchasePhoneNumber",
-                      {"phone_numbers": [search["items"][0]["e164Format"]]}).json()
+        bought = call(
+            dict(values, LIVEKIT_API_KEY="k2", LIVEKIT_API_SECRET="s2"),
+            "PurchasePhoneNumber",
+            {"phone_numbers": [search["items"][0]["e164Format"]]},
+        ).json()
         assert bought["phoneNumbers"][0]["status"] == "PHONE_NUMBER_STATUS_PENDING"
-        assert call(values, "GetPhoneNumber", {"phone_number": search["items"][0]["e164Format"]}).status_code == 503
+        assert (
+            call(
+                values, "GetPhoneNumber", {"phone_number": search["items"][0]["e164Format"]}
+            ).status_code
+            == 503
+        )
         config = local_session().get(values["LIVEKIT_URL"] + "/_emulator/config", timeout=5).json()
-        assert (config["inventory_size"], config["quota"], config["skip_defaults"]) == (20000, 2, True)
+        assert (config["inventory_size"], config["quota"], config["skip_defaults"]) == (
+            20000,
+            2,
+            True,
+        )
     finally:
         assert cli("stop", "--pid-file", str(pid_file)).returncode == 0
-    assert "POST /twirp/livekit.PhoneNumberService/SearchPhoneNumbers 200" in (tmp_path / "e.pid.log").read_text()
+    assert (
+        "POST /twirp/livekit.PhoneNumberService/SearchPhoneNumbers 200"
+        in (tmp_path / "e.pid.log").read_text()
+    )
 
 
 def test_bad_options_are_usage_errors(tmp_path):
-    for args in (["--extra-key", "nosecret"], ["--json-names", "snake"], ["--quota", "-1"], ["--state", str(tmp_path / "none.json")],
-                 ["--tls-cert", "cert.pem"]):
+    for args in (
+        ["--extra-key", "nosecret"],
+        ["--json-names", "snake"],
+        ["--quota", "-1"],
+        ["--state", str(tmp_path / "none.json")],
+        ["--tls-cert", "cert.pem"],
+    ):
         result = cli(*args, timeout=10)
         assert result.returncode == 2, (args, result.stderr)
         assert "error" in result.stderr
@@ -144,17 +231,30 @@ def test_bad_options_are_usage_errors(tmp_path):
 def test_serve_with_tls_announces_https(tmp_path, tls_files):
     cert, key = tls_files
     pid_file = tmp_path / "tls.pid"
-    started = cli("start", "--pid-file", str(pid_file), "--port", "0", "--tls-cert", cert, "--tls-key", key)
+    started = cli(
+        "start", "--pid-file", str(pid_file), "--port", "0", "--tls-cert", cert, "--tls-key", key
+    )
     assert started.returncode == 0, started.stderr
     try:
         values = announced(started.stdout)
         assert values["LIVEKIT_URL"].startswith("https://127.0.0.1:")
-        assert cli("wait", "--url", values["LIVEKIT_URL"], "--cafile", cert, "--timeout", "3").returncode == 0
+        assert (
+            cli(
+                "wait", "--url", values["LIVEKIT_URL"], "--cafile", cert, "--timeout", "3"
+            ).returncode
+            == 0
+        )
         session = local_session()
         session.verify = cert
-        assert session.get(values["LIVEKIT_URL"] + "/_emulator/health", timeout=5).json()["status"] == "ok"
+        assert (
+            session.get(values["LIVEKIT_URL"] + "/_emulator/health", timeout=5).json()["status"]
+            == "ok"
+        )
     finally:
         assert cli("stop", "--pid-file", str(pid_file)).returncode == 0
     started_at = time.monotonic()
-    assert cli("wait", "--url", values["LIVEKIT_URL"], "--insecure", "--timeout", "0.2").returncode == 1
+    assert (
+        cli("wait", "--url", values["LIVEKIT_URL"], "--insecure", "--timeout", "0.2").returncode
+        == 1
+    )
     assert time.monotonic() - started_at < 5

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import time
 import uuid
 
@@ -54,11 +56,19 @@ def test_lost_response_commits_the_write(api, emulator):
     request_id = str(uuid.uuid4())
     emulator.admin.set_faults(script={"PurchasePhoneNumber": ["lost_response"]})
     with pytest.raises(requests.ConnectionError):
-        api.post("PurchasePhoneNumber", {"phone_numbers": number}, headers={"X-Livekit-Request-Id": request_id})
+        api.post(
+            "PurchasePhoneNumber",
+            {"phone_numbers": number},
+            headers={"X-Livekit-Request-Id": request_id},
+        )
     held = emulator.admin.dump()["numbers"]
     assert [entry["e164_format"] for entry in held] == number
     # The retry of the same call gets the answer that was lost; nothing is bought twice.
-    retry = api.ok("PurchasePhoneNumber", {"phone_numbers": number}, headers={"X-Livekit-Request-Id": request_id})
+    retry = api.ok(
+        "PurchasePhoneNumber",
+        {"phone_numbers": number},
+        headers={"X-Livekit-Request-Id": request_id},
+    )
     assert retry["phone_numbers"][0]["id"] == held[0]["id"]
     counters = emulator.admin.counters()
     assert counters["purchases_by_number"] == {number[0]: 1} and counters["replays"] == 1
@@ -92,7 +102,10 @@ def test_a_seeded_rate_is_reproducible(api, emulator):
 def test_rate_applies_to_the_chosen_methods_and_kinds(api, emulator):
     emulator.admin.set_faults(rate=1.0, kinds="unavailable", methods="PurchasePhoneNumber")
     assert all(outcome(api) == 200 for _call in range(5))
-    assert all(outcome(api, "PurchasePhoneNumber", {"phone_numbers": ["+14155550100"]}) == 503 for _call in range(5))
+    assert all(
+        outcome(api, "PurchasePhoneNumber", {"phone_numbers": ["+14155550100"]}) == 503
+        for _call in range(5)
+    )
 
 
 def test_faults_from_start_up_options(emulator_factory):
@@ -130,15 +143,34 @@ def test_faults_are_cleared_by_an_empty_body_and_by_reset(api, emulator):
     emulator.admin.set_faults(rate=1.0, kinds=["unavailable"])
     emulator.admin.clear_faults()
     assert outcome(api) == 200
-    emulator.admin.set_faults(rate=1.0, kinds=["unavailable"], latency_ms=10, script={"GetPhoneNumber": ["drop"]})
+    emulator.admin.set_faults(
+        rate=1.0, kinds=["unavailable"], latency_ms=10, script={"GetPhoneNumber": ["drop"]}
+    )
     emulator.admin.reset()
-    assert emulator.admin.faults() == {"rate": 0.0, "seed": 0, "kinds": ["unavailable", "rate_limited", "drop", "lost_response"],
-                                       "methods": [], "latency_ms": 0.0, "retry_after": 1.0, "script": {}}
+    assert emulator.admin.faults() == {
+        "rate": 0.0,
+        "seed": 0,
+        "kinds": ["unavailable", "rate_limited", "drop", "lost_response"],
+        "methods": [],
+        "latency_ms": 0.0,
+        "retry_after": 1.0,
+        "script": {},
+    }
     assert outcome(api) == 200
 
 
-@pytest.mark.parametrize("settings", [{"rate": 2}, {"kinds": ["explode"]}, {"methods": ["Nope"]}, {"script": {"Nope": ["drop"]}},
-                                      {"script": {"GetPhoneNumber": ["explode"]}}, {"latency_ms": -1}, {"colour": "red"}])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"rate": 2},
+        {"kinds": ["explode"]},
+        {"methods": ["Nope"]},
+        {"script": {"Nope": ["drop"]}},
+        {"script": {"GetPhoneNumber": ["explode"]}},
+        {"latency_ms": -1},
+        {"colour": "red"},
+    ],
+)
 def test_invalid_fault_settings_are_refused(emulator, settings):
     with pytest.raises(AdminError) as caught:
         emulator.admin.set_faults(**settings)

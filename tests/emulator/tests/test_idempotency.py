@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import threading
 import uuid
 
@@ -23,24 +25,38 @@ def test_a_repeated_request_id_gets_the_first_answer_without_executing(api, emul
 def test_the_replay_does_not_look_at_the_new_body(api, emulator):
     numbers = api.available(2)
     request_id = str(uuid.uuid4())
-    first = api.ok("PurchasePhoneNumber", {"phone_numbers": numbers[:1]}, headers=with_id(request_id))
-    second = api.ok("PurchasePhoneNumber", {"phone_numbers": numbers[1:]}, headers=with_id(request_id))
+    first = api.ok(
+        "PurchasePhoneNumber", {"phone_numbers": numbers[:1]}, headers=with_id(request_id)
+    )
+    second = api.ok(
+        "PurchasePhoneNumber", {"phone_numbers": numbers[1:]}, headers=with_id(request_id)
+    )
     assert first == second
     assert emulator.admin.counters()["purchases_by_number"] == {numbers[0]: 1}
 
 
 def test_the_same_id_for_another_method_executes(api, emulator):
     request_id = str(uuid.uuid4())
-    record = api.ok("PurchasePhoneNumber", {"phone_numbers": api.available(1)}, headers=with_id(request_id))["phone_numbers"][0]
-    routed = api.ok("UpdatePhoneNumber", {"id": record["id"], "sip_dispatch_rule_id": "SDR_1"}, headers=with_id(request_id))
+    record = api.ok(
+        "PurchasePhoneNumber", {"phone_numbers": api.available(1)}, headers=with_id(request_id)
+    )["phone_numbers"][0]
+    routed = api.ok(
+        "UpdatePhoneNumber",
+        {"id": record["id"], "sip_dispatch_rule_id": "SDR_1"},
+        headers=with_id(request_id),
+    )
     assert routed["phone_number"]["status"] == "PHONE_NUMBER_STATUS_ACTIVE"
     assert emulator.admin.counters()["replays"] == 0
 
 
 def test_error_answers_are_replayed_too(api, emulator):
     request_id = str(uuid.uuid4())
-    first = api.fails("ReleasePhoneNumbers", {"ids": ["PN_missing"]}, "not_found", headers=with_id(request_id))
-    again = api.fails("ReleasePhoneNumbers", {"ids": ["PN_missing"]}, "not_found", headers=with_id(request_id))
+    first = api.fails(
+        "ReleasePhoneNumbers", {"ids": ["PN_missing"]}, "not_found", headers=with_id(request_id)
+    )
+    again = api.fails(
+        "ReleasePhoneNumbers", {"ids": ["PN_missing"]}, "not_found", headers=with_id(request_id)
+    )
     assert first == again
     assert emulator.admin.counters()["replays"] == 1
 
@@ -75,7 +91,11 @@ def test_concurrent_retries_with_one_id_buy_once(api, emulator):
     def retry():
         client = Api(emulator)
         barrier.wait()
-        answers.append(client.post("PurchasePhoneNumber", {"phone_numbers": number}, headers=with_id(request_id)).content)
+        answers.append(
+            client.post(
+                "PurchasePhoneNumber", {"phone_numbers": number}, headers=with_id(request_id)
+            ).content
+        )
 
     threads = [threading.Thread(target=retry) for _index in range(8)]
     for thread in threads:

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import re
 import time
 
@@ -6,14 +8,18 @@ from .helpers import RECORD_FIELDS, TIMESTAMP
 
 def test_purchase_returns_full_records_with_ids_and_timestamps(api):
     numbers = api.available(2, area_code="212")
-    records = api.ok("PurchasePhoneNumber", {"phone_numbers": numbers, "sip_dispatch_rule_id": "SDR_main"})["phone_numbers"]
+    records = api.ok(
+        "PurchasePhoneNumber", {"phone_numbers": numbers, "sip_dispatch_rule_id": "SDR_main"}
+    )["phone_numbers"]
     assert [record["e164_format"] for record in records] == numbers
     assert len({record["id"] for record in records}) == 2
     for record in records:
         assert tuple(record) == RECORD_FIELDS
         assert re.match(r"^PN_[0-9A-Za-z]{12}$", record["id"])
         assert record["status"] == "PHONE_NUMBER_STATUS_ACTIVE"
-        assert record["sip_dispatch_rule_id"] == "SDR_main" and record["sip_dispatch_rule_ids"] == ["SDR_main"]
+        assert record["sip_dispatch_rule_id"] == "SDR_main" and record["sip_dispatch_rule_ids"] == [
+            "SDR_main"
+        ]
         for field in ("created_at", "updated_at", "assigned_at"):
             assert re.match(TIMESTAMP, record[field]), record[field]
         assert record["assigned_at"] == record["created_at"] and record["released_at"] is None
@@ -28,7 +34,11 @@ def test_purchase_without_rule_is_offline(api):
 
 def test_purchase_is_all_or_nothing_when_a_number_is_not_in_inventory(api, emulator):
     good = api.available(2)
-    error = api.fails("PurchasePhoneNumber", {"phone_numbers": [good[0], "+19995550100", good[1], "+19995550101"]}, "not_found")
+    error = api.fails(
+        "PurchasePhoneNumber",
+        {"phone_numbers": [good[0], "+19995550100", good[1], "+19995550101"]},
+        "not_found",
+    )
     assert error["msg"] == "phone numbers not available: +19995550100, +19995550101"
     assert error["meta"]["numbers"] == "+19995550100,+19995550101"
     assert api.list_all()["total_count"] == 0
@@ -41,7 +51,10 @@ def test_purchase_of_held_numbers_is_a_failed_precondition_naming_them(api, emul
     wanted = [fresh] + [record["e164_format"] for record in held]
     error = api.fails("PurchasePhoneNumber", {"phone_numbers": wanted}, "failed_precondition")
     for record in held:
-        assert record["e164_format"] in error["msg"] and record["e164_format"] in error["meta"]["numbers"]
+        assert (
+            record["e164_format"] in error["msg"]
+            and record["e164_format"] in error["meta"]["numbers"]
+        )
     assert fresh not in error["msg"]
     assert api.list_all()["total_count"] == 2
     assert emulator.admin.counters()["purchases_by_number"].get(fresh) is None
@@ -50,7 +63,7 @@ def test_purchase_of_held_numbers_is_a_failed_precondition_naming_them(api, emul
 def test_purchase_of_held_and_unknown_numbers_names_all_of_them(api):
     held = api.buy(1)[0]["e164_format"]
     error = api.fails("PurchasePhoneNumber", {"phone_numbers": [held, "+19995550100"]}, "not_found")
-    assert error["msg"] == "phone numbers not available: %s, +19995550100" % held
+    assert error["msg"] == f"phone numbers not available: {held}, +19995550100"
 
 
 def test_purchase_needs_numbers_in_e164(api):
@@ -60,7 +73,9 @@ def test_purchase_needs_numbers_in_e164(api):
         error = api.fails("PurchasePhoneNumber", {"phone_numbers": [bad]})
         assert bad in error["msg"]
     repeated = api.available(1)[0]
-    assert repeated in api.fails("PurchasePhoneNumber", {"phone_numbers": [repeated, repeated]})["msg"]
+    assert (
+        repeated in api.fails("PurchasePhoneNumber", {"phone_numbers": [repeated, repeated]})["msg"]
+    )
     assert api.list_all()["total_count"] == 0
 
 
@@ -116,5 +131,7 @@ def test_a_released_number_can_be_bought_again_under_a_new_id(api, emulator):
     assert new["id"] != old["id"] and new["status"] == "PHONE_NUMBER_STATUS_OFFLINE"
     listed = api.list_all()["items"]
     assert [(item["id"], item["status"]) for item in listed] == [
-        (old["id"], "PHONE_NUMBER_STATUS_RELEASED"), (new["id"], "PHONE_NUMBER_STATUS_OFFLINE")]
+        (old["id"], "PHONE_NUMBER_STATUS_RELEASED"),
+        (new["id"], "PHONE_NUMBER_STATUS_OFFLINE"),
+    ]
     assert emulator.admin.counters()["purchases_by_number"] == {old["e164_format"]: 2}

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import re
 import time
 
@@ -53,8 +55,14 @@ def test_three_countries_all_number_types_and_proper_e164(api):
         assert all(re.match(r"^\+[1-9]\d{1,14}$", item["e164_format"]) for item in items)
         assert any(item["locality"] for item in items) and any(item["region"] for item in items)
         seen_types |= {item["number_type"] for item in items}
-    assert seen_types == {"PHONE_NUMBER_TYPE_LOCAL", "PHONE_NUMBER_TYPE_MOBILE", "PHONE_NUMBER_TYPE_TOLL_FREE"}
-    london = api.ok("SearchPhoneNumbers", {"country_code": "GB", "area_code": "20", "limit": 3})["items"]
+    assert seen_types == {
+        "PHONE_NUMBER_TYPE_LOCAL",
+        "PHONE_NUMBER_TYPE_MOBILE",
+        "PHONE_NUMBER_TYPE_TOLL_FREE",
+    }
+    london = api.ok("SearchPhoneNumbers", {"country_code": "GB", "area_code": "20", "limit": 3})[
+        "items"
+    ]
     assert all(len(item["e164_format"]) == 13 and item["locality"] == "London" for item in london)
 
 
@@ -68,8 +76,12 @@ def test_limit_defaults_to_50_and_is_capped(api, emulator):
 
 
 def test_pages_cover_the_area_without_overlap(api):
-    everything = [item["e164_format"] for item in
-                  api.ok("SearchPhoneNumbers", {"country_code": "US", "area_code": "650", "limit": 1000})["items"]]
+    everything = [
+        item["e164_format"]
+        for item in api.ok(
+            "SearchPhoneNumbers", {"country_code": "US", "area_code": "650", "limit": 1000}
+        )["items"]
+    ]
     assert 40 < len(everything) < 1000
     pages, token = [], None
     while True:

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import http.client
 import json
 import ssl
@@ -33,7 +35,9 @@ def run_parallel(count, action):
 def test_32_requests_in_flight_at_once(api, emulator):
     emulator.admin.set_faults(latency_ms=400)
     started = time.monotonic()
-    statuses = run_parallel(32, lambda _slot: Api(emulator).post("ListPhoneNumbers", {}).status_code)
+    statuses = run_parallel(
+        32, lambda _slot: Api(emulator).post("ListPhoneNumbers", {}).status_code
+    )
     elapsed = time.monotonic() - started
     assert statuses == [200] * 32
     # Served one after another, 32 calls would take 12.8 s; together they take about one latency.
@@ -42,7 +46,10 @@ def test_32_requests_in_flight_at_once(api, emulator):
 
 def test_32_concurrent_purchases_are_consistent(api, emulator):
     numbers = api.available(32, country="GB")
-    results = run_parallel(32, lambda slot: Api(emulator).post("PurchasePhoneNumber", {"phone_numbers": [numbers[slot]]}))
+    results = run_parallel(
+        32,
+        lambda slot: Api(emulator).post("PurchasePhoneNumber", {"phone_numbers": [numbers[slot]]}),
+    )
     assert [response.status_code for response in results] == [200] * 32
     ids = {response.json()["phone_numbers"][0]["id"] for response in results}
     assert len(ids) == 32
@@ -86,7 +93,9 @@ def test_in_process_lifecycle():
         assert (emulator.api_key, emulator.api_secret) == ("k", "s" * 32)
         assert isinstance(emulator.admin, AdminClient)
         session = requests.Session()
-        session.trust_env = False  # a proxy from the environment must not answer for the local server
+        session.trust_env = (
+            False  # a proxy from the environment must not answer for the local server
+        )
         assert Api(emulator).post("ListPhoneNumbers", {}).status_code == 200
         assert session.get(emulator.url + "/_emulator/health").status_code == 200
     with pytest.raises(requests.ConnectionError):

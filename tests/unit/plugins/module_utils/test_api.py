@@ -1,5 +1,7 @@
 """PhoneNumberApi over a real TwirpClient and a fake transport that pages like a server."""
 
+from __future__ import annotations
+
 import json
 
 import pytest
@@ -24,7 +26,9 @@ class PagingServer:
     ``token_style`` picks how the end is marked: absent field, null, or an empty token.
     """
 
-    def __init__(self, items, max_page=1000, token_style="absent", camel=False, total=None, old=False):
+    def __init__(
+        self, items, max_page=1000, token_style="absent", camel=False, total=None, old=False
+    ):
         self.items = items
         self.max_page = max_page
         self.token_style = token_style
@@ -41,7 +45,7 @@ class PagingServer:
         if "page_token" in request:
             offset = int(request["page_token"]["token"].split(":")[1])
         limit = min(request.get("limit") or 50, self.max_page)
-        page = self.items[offset:offset + limit]
+        page = self.items[offset : offset + limit]
         response = {"items": page}
         more = offset + len(page) < len(self.items)
         if more and not self.old:
@@ -53,11 +57,18 @@ class PagingServer:
         if method == "ListPhoneNumbers":
             response["total_count"] = self.total
             if not self.old:
-                response["offline_count"] = sum(1 for i in self.items if i["status"].endswith("OFFLINE"))
+                response["offline_count"] = sum(
+                    1 for i in self.items if i["status"].endswith("OFFLINE")
+                )
         if self.camel:
-            response = dict((
-                {"next_page_token": "nextPageToken", "total_count": "totalCount",
-                 "offline_count": "offlineCount"}.get(k, k), v) for k, v in response.items())
+            response = {
+                {
+                    "next_page_token": "nextPageToken",
+                    "total_count": "totalCount",
+                    "offline_count": "offlineCount",
+                }.get(k, k): v
+                for k, v in response.items()
+            }
         return HttpResponse(200, {}, json.dumps(response).encode())
 
 
@@ -68,7 +79,9 @@ def api_for(transport):
 @pytest.mark.parametrize("style", ["absent", "null", "empty"])
 @pytest.mark.parametrize("camel", [False, True])
 def test_list_follows_tokens_to_the_end(style, camel):
-    items = [number(i) for i in range(23)] + [number(i, "PHONE_NUMBER_STATUS_OFFLINE") for i in range(23, 25)]
+    items = [number(i) for i in range(23)] + [
+        number(i, "PHONE_NUMBER_STATUS_OFFLINE") for i in range(23, 25)
+    ]
     server = PagingServer(items, token_style=style, camel=camel)
     result = api_for(server).list(page_size=10)
     assert [r["id"] for r in result.records] == [i["id"] for i in items]
@@ -149,7 +162,11 @@ def test_search_pages_until_limit():
     server = PagingServer(items, max_page=20)
     records = api_for(server).search("us", area_code="415", limit=55, page_size=50)
     assert len(records) == 55
-    assert [req.get("limit") for dummy, req in server.requests] == [50, 35, 15]  # pages of 20: the server's cap
+    assert [req.get("limit") for dummy, req in server.requests] == [
+        50,
+        35,
+        15,
+    ]  # pages of 20: the server's cap
     assert server.requests[0][1]["country_code"] == "US"
     assert server.requests[0][1]["area_code"] == "415"
     assert all(r["status"] == "unspecified" for r in records)
@@ -190,16 +207,26 @@ def test_get_returns_none_on_not_found():
 
 
 def test_get_by_id_normalises_camel():
-    transport = OneShot(200, {"phoneNumber": {"id": "PN_1", "e164Format": "+14155550100",
-                                              "status": "PHONE_NUMBER_STATUS_OFFLINE"}})
+    transport = OneShot(
+        200,
+        {
+            "phoneNumber": {
+                "id": "PN_1",
+                "e164Format": "+14155550100",
+                "status": "PHONE_NUMBER_STATUS_OFFLINE",
+            }
+        },
+    )
     record = api_for(transport).get(id="PN_1")
     assert record["e164_format"] == "+14155550100" and record["status"] == "offline"
     assert transport.requests[0][1] == {"id": "PN_1"}
 
 
 def test_purchase_update_release_requests():
-    transport = OneShot(200, {"phone_numbers": [number(1, "PHONE_NUMBER_STATUS_PENDING")],
-                              "phone_number": number(1)})
+    transport = OneShot(
+        200,
+        {"phone_numbers": [number(1, "PHONE_NUMBER_STATUS_PENDING")], "phone_number": number(1)},
+    )
     api = api_for(transport)
     bought = api.purchase(["+14155550001"], sip_dispatch_rule_id="SDR_1", request_id="rid")
     assert bought[0]["status"] == "pending"
@@ -209,7 +236,10 @@ def test_purchase_update_release_requests():
     api.release(phone_numbers=["+14155550001"])
     sent = [(m, body) for m, body, dummy in transport.requests]
     assert sent == [
-        ("PurchasePhoneNumber", {"phone_numbers": ["+14155550001"], "sip_dispatch_rule_id": "SDR_1"}),
+        (
+            "PurchasePhoneNumber",
+            {"phone_numbers": ["+14155550001"], "sip_dispatch_rule_id": "SDR_1"},
+        ),
         ("PurchasePhoneNumber", {"phone_numbers": ["+14155550001"]}),
         ("UpdatePhoneNumber", {"phone_number": "+14155550001", "sip_dispatch_rule_id": "SDR_2"}),
         ("UpdatePhoneNumber", {"id": "PN_001", "sip_dispatch_rule_id": "SDR_3"}),

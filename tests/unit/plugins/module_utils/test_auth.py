@@ -1,5 +1,7 @@
 """Access tokens: claims, signature, and the cached token source."""
 
+from __future__ import annotations
+
 import threading
 
 import jwt
@@ -34,10 +36,19 @@ def test_token_decodes_with_every_claim():
     token = make_token("APIkey", "s3cret-value", ttl=600, now=NOW)
     header = jwt.get_unverified_header(token)
     assert header["alg"] == "HS256"
-    claims = jwt.decode(token, "s3cret-value", algorithms=["HS256"],
-                        options={"verify_exp": False, "verify_nbf": False, "verify_iat": False})
-    assert claims == {"iss": "APIkey", "nbf": NOW - NBF_LEEWAY, "iat": NOW, "exp": NOW + 600,
-                      "sip": {"admin": True}}
+    claims = jwt.decode(
+        token,
+        "s3cret-value",
+        algorithms=["HS256"],
+        options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
+    )
+    assert claims == {
+        "iss": "APIkey",
+        "nbf": NOW - NBF_LEEWAY,
+        "iat": NOW,
+        "exp": NOW + 600,
+        "sip": {"admin": True},
+    }
     assert "s3cret-value" not in token
 
 
@@ -50,11 +61,23 @@ def test_token_is_short_lived_and_valid_now():
 def test_wrong_secret_fails_verification():
     token = make_token("APIkey", "secret", now=NOW)
     with pytest.raises(jwt.InvalidSignatureError):
-        jwt.decode(token, "other-secret-of-a-good-length-32b", algorithms=["HS256"], options={"verify_exp": False})
+        jwt.decode(
+            token,
+            "other-secret-of-a-good-length-32b",
+            algorithms=["HS256"],
+            options={"verify_exp": False},
+        )
 
 
-@pytest.mark.parametrize("key, secret, missing", [("", "s", "api_key"), (None, "s", "api_key"),
-                                                  ("k", "", "api_secret"), ("k", None, "api_secret")])
+@pytest.mark.parametrize(
+    "key, secret, missing",
+    [
+        ("", "s", "api_key"),
+        (None, "s", "api_key"),
+        ("k", "", "api_secret"),
+        ("k", None, "api_secret"),
+    ],
+)
 def test_missing_credentials(key, secret, missing):
     with pytest.raises(ConfigError) as info:
         make_token(key, secret)
@@ -81,8 +104,12 @@ def test_source_caches_and_renews_before_expiry():
     second = source.token()
     assert second != first
     assert source.signed == 2
-    claims = jwt.decode(second, "s", algorithms=["HS256"], options={"verify_exp": False, "verify_nbf": False,
-                                                                    "verify_iat": False})
+    claims = jwt.decode(
+        second,
+        "s",
+        algorithms=["HS256"],
+        options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
+    )
     assert claims["iat"] == NOW + 300
     # Never handed out with less than half its lifetime left.
     assert claims["exp"] - clock.now >= 300

@@ -1,40 +1,57 @@
 """E.164 input normalisation: what is accepted, what is refused, and what the message says."""
 
+from __future__ import annotations
+
 import pytest
 
-from ansible_collections.livekit.sip.plugins.module_utils._e164 import normalize_e164, normalize_many
-from ansible_collections.livekit.sip.plugins.module_utils._errors import InvalidPhoneNumber, LiveKitError
+from ansible_collections.livekit.sip.plugins.module_utils._e164 import (
+    normalize_e164,
+    normalize_many,
+)
+from ansible_collections.livekit.sip.plugins.module_utils._errors import (
+    InvalidPhoneNumber,
+    LiveKitError,
+)
 
 
-@pytest.mark.parametrize("given, expected", [
-    ("+14155550100", "+14155550100"),
-    ("+1 (415) 555-0100", "+14155550100"),
-    ("+1 415 555 0100", "+14155550100"),
-    ("+1-415-555-0100", "+14155550100"),
-    ("+1.415.555.0100", "+14155550100"),
-    ("  +44 20 7946 0958 ", "+442079460958"),
-    ("+4420\u00a079460958", "+442079460958"),  # no-break space
-    ("+49/30/1234567", "+49301234567"),
-    ("+12345678", "+12345678"),  # 8 digits: the shortest accepted
-    ("+123456789012345", "+123456789012345"),  # 15 digits: the E.164 maximum
-])
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("+14155550100", "+14155550100"),
+        ("+1 (415) 555-0100", "+14155550100"),
+        ("+1 415 555 0100", "+14155550100"),
+        ("+1-415-555-0100", "+14155550100"),
+        ("+1.415.555.0100", "+14155550100"),
+        ("  +44 20 7946 0958 ", "+442079460958"),
+        ("+4420\u00a079460958", "+442079460958"),  # no-break space
+        ("+49/30/1234567", "+49301234567"),
+        ("+12345678", "+12345678"),  # 8 digits: the shortest accepted
+        ("+123456789012345", "+123456789012345"),  # 15 digits: the E.164 maximum
+    ],
+)
 def test_accepted_forms(given, expected):
     assert normalize_e164(given) == expected
 
 
-@pytest.mark.parametrize("given, reason", [
-    ("", "empty"),
-    ("   ", "empty"),
-    ("14155550100", "must start with '+'"),
-    ("004420794609", "not '00'"),
-    ("+0415555010", "cannot start with 0"),
-    ("+1234567", "at least 8"),
-    ("+1234567890123456", "at most 15"),
-    ("+1 415 CALL NOW", "only digits"),
-    ("+1415555010x12", "only digits"),
-    ("++14155550100", "only digits"),
-    ("+1\u0664\u0661\u0665\u0665\u0665\u0660\u0661\u0660\u0660", "only digits"),  # Arabic-Indic digits
-])
+@pytest.mark.parametrize(
+    "given, reason",
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("14155550100", "must start with '+'"),
+        ("004420794609", "not '00'"),
+        ("+0415555010", "cannot start with 0"),
+        ("+1234567", "at least 8"),
+        ("+1234567890123456", "at most 15"),
+        ("+1 415 CALL NOW", "only digits"),
+        ("+1415555010x12", "only digits"),
+        ("++14155550100", "only digits"),
+        (
+            "+1\u0664\u0661\u0665\u0665\u0665\u0660\u0661\u0660\u0660",
+            "only digits",
+        ),  # Arabic-Indic digits
+    ],
+)
 def test_refused_forms_name_the_value(given, reason):
     with pytest.raises(InvalidPhoneNumber) as info:
         normalize_e164(given)
@@ -54,7 +71,9 @@ def test_non_strings_are_refused(given):
 
 def test_many_keeps_order_and_drops_duplicates_after_normalising():
     assert normalize_many(["+1 415 555 0101", "+14155550100", "+1-415-555-0101"]) == [
-        "+14155550101", "+14155550100"]
+        "+14155550101",
+        "+14155550100",
+    ]
 
 
 def test_many_fails_on_the_first_bad_value():

@@ -1,5 +1,7 @@
 """Mapping of error answers (Twirp JSON or not) to typed exceptions."""
 
+from __future__ import annotations
+
 import json
 
 import pytest
@@ -17,23 +19,30 @@ def twirp(code, msg, meta=None):
     return json.dumps(body).encode()
 
 
-@pytest.mark.parametrize("code, cls", [
-    ("invalid_argument", errors.InvalidArgument),
-    ("malformed", errors.InvalidArgument),
-    ("not_found", errors.NotFound),
-    ("bad_route", errors.BadRoute),
-    ("already_exists", errors.AlreadyExists),
-    ("permission_denied", errors.PermissionDenied),
-    ("unauthenticated", errors.Unauthenticated),
-    ("resource_exhausted", errors.ResourceExhausted),
-    ("failed_precondition", errors.FailedPrecondition),
-    ("unavailable", errors.Unavailable),
-    ("internal", errors.Internal),
-    ("aborted", errors.ApiError),
-])
+@pytest.mark.parametrize(
+    "code, cls",
+    [
+        ("invalid_argument", errors.InvalidArgument),
+        ("malformed", errors.InvalidArgument),
+        ("not_found", errors.NotFound),
+        ("bad_route", errors.BadRoute),
+        ("already_exists", errors.AlreadyExists),
+        ("permission_denied", errors.PermissionDenied),
+        ("unauthenticated", errors.Unauthenticated),
+        ("resource_exhausted", errors.ResourceExhausted),
+        ("failed_precondition", errors.FailedPrecondition),
+        ("unavailable", errors.Unavailable),
+        ("internal", errors.Internal),
+        ("aborted", errors.ApiError),
+    ],
+)
 def test_twirp_body_gives_code_message_and_class(code, cls):
-    exc = error_from_response(errors.TWIRP_STATUS[code], twirp(code, "it went wrong", {"numbers": "+1"}),
-                              request_id="rid-1", method="PurchasePhoneNumber")
+    exc = error_from_response(
+        errors.TWIRP_STATUS[code],
+        twirp(code, "it went wrong", {"numbers": "+1"}),
+        request_id="rid-1",
+        method="PurchasePhoneNumber",
+    )
     assert exc.__class__ is cls
     assert exc.code == code
     assert exc.http_status == errors.TWIRP_STATUS[code]
@@ -41,8 +50,13 @@ def test_twirp_body_gives_code_message_and_class(code, cls):
     assert exc.request_id == "rid-1"
     assert "it went wrong" in str(exc)
     assert "PurchasePhoneNumber" in str(exc)
-    assert exc.to_dict() == {"code": code, "message": str(exc), "http_status": errors.TWIRP_STATUS[code],
-                             "request_id": "rid-1", "meta": {"numbers": "+1"}}
+    assert exc.to_dict() == {
+        "code": code,
+        "message": str(exc),
+        "http_status": errors.TWIRP_STATUS[code],
+        "request_id": "rid-1",
+        "meta": {"numbers": "+1"},
+    }
 
 
 def test_twirp_code_wins_over_http_status():
@@ -51,13 +65,27 @@ def test_twirp_code_wins_over_http_status():
     assert exc.http_status == 500
 
 
-@pytest.mark.parametrize("status, code", [
-    (401, "unauthenticated"), (403, "permission_denied"), (404, "bad_route"),
-    (429, "unavailable"), (502, "unavailable"), (503, "unavailable"), (504, "unavailable"),
-    (500, "internal"), (501, "internal"), (400, "unknown"), (418, "unknown"), (409, "unknown"),
-])
-@pytest.mark.parametrize("body", [HTML_502, b"", b'{"code": "unavai', b"[1, 2]", b'{"msg": "no code"}',
-                                  b"\xff\xfe", None])
+@pytest.mark.parametrize(
+    "status, code",
+    [
+        (401, "unauthenticated"),
+        (403, "permission_denied"),
+        (404, "bad_route"),
+        (429, "unavailable"),
+        (502, "unavailable"),
+        (503, "unavailable"),
+        (504, "unavailable"),
+        (500, "internal"),
+        (501, "internal"),
+        (400, "unknown"),
+        (418, "unknown"),
+        (409, "unknown"),
+    ],
+)
+@pytest.mark.parametrize(
+    "body",
+    [HTML_502, b"", b'{"code": "unavai', b"[1, 2]", b'{"msg": "no code"}', b"\xff\xfe", None],
+)
 def test_non_twirp_bodies_are_mapped_by_status(status, code, body):
     exc = error_from_response(status, body, request_id="rid")
     assert exc.code == code
@@ -68,7 +96,9 @@ def test_non_twirp_bodies_are_mapped_by_status(status, code, body):
 
 
 def test_hints_for_auth_errors():
-    exc = error_from_response(401, twirp("unauthenticated", "invalid token: signature verification failed"))
+    exc = error_from_response(
+        401, twirp("unauthenticated", "invalid token: signature verification failed")
+    )
     assert "api_secret" in str(exc)
     exc = error_from_response(403, twirp("permission_denied", "token lacks the sip.admin grant"))
     assert "SIP admin grant" in str(exc)

@@ -1,5 +1,7 @@
 """Carrying out plans: verification of lost writes, concurrent routing, waiting."""
 
+from __future__ import annotations
+
 import threading
 
 import pytest
@@ -22,12 +24,20 @@ A, B, C = "+14155550101", "+14155550102", "+14155550103"
 
 
 def rec(e164, status="active", rules=()):
-    return normalize_record({"id": "PN_" + e164[-3:], "e164_format": e164,
-                             "status": "PHONE_NUMBER_STATUS_" + status.upper(), "sip_dispatch_rule_ids": list(rules)})
+    return normalize_record(
+        {
+            "id": "PN_" + e164[-3:],
+            "e164_format": e164,
+            "status": "PHONE_NUMBER_STATUS_" + status.upper(),
+            "sip_dispatch_rule_ids": list(rules),
+        }
+    )
 
 
 def api_error(status, code, msg="x", attempts=1):
-    exc = errors.error_from_response(status, ('{"code": "%s", "msg": "%s"}' % (code, msg)).encode(), request_id="rid")
+    exc = errors.error_from_response(
+        status, (f'{{"code": "{code}", "msg": "{msg}"}}').encode(), request_id="rid"
+    )
     exc.attempts = attempts
     return exc
 
@@ -35,9 +45,17 @@ def api_error(status, code, msg="x", attempts=1):
 class FakeApi:
     """In-memory project: ``held`` maps E.164 to records; writes can be told to fail."""
 
-    def __init__(self, held=(), purchase_error=None, apply_purchase=False, release_error=None,
-                 apply_release=False, update_errors=None, list_error=None):
-        self.held = dict((r["e164_format"], r) for r in held)
+    def __init__(
+        self,
+        held=(),
+        purchase_error=None,
+        apply_purchase=False,
+        release_error=None,
+        apply_release=False,
+        update_errors=None,
+        list_error=None,
+    ):
+        self.held = {r["e164_format"]: r for r in held}
         self.purchase_error = purchase_error
         self.apply_purchase = apply_purchase
         self.release_error = release_error
@@ -58,7 +76,9 @@ class FakeApi:
         self.calls.append(("purchase", list(numbers), sip_dispatch_rule_id, request_id))
         if self.purchase_error is None or self.apply_purchase:
             for n in numbers:
-                self.held[n] = rec(n, "pending", [sip_dispatch_rule_id] if sip_dispatch_rule_id else [])
+                self.held[n] = rec(
+                    n, "pending", [sip_dispatch_rule_id] if sip_dispatch_rule_id else []
+                )
         if self.purchase_error is not None:
             raise self.purchase_error
         return [self.held[n] for n in numbers]
@@ -70,7 +90,9 @@ class FakeApi:
         key = phone_number or next(n for n, r in self.held.items() if r["id"] == id)
         if key in self.update_errors:
             raise self.update_errors[key]
-        self.held[key] = dict(self.held[key], sip_dispatch_rule_ids=[rule], sip_dispatch_rule_id=rule)
+        self.held[key] = dict(
+            self.held[key], sip_dispatch_rule_ids=[rule], sip_dispatch_rule_id=rule
+        )
         return self.held[key]
 
     def release(self, ids=None, phone_numbers=None, request_id=None):
@@ -82,19 +104,22 @@ class FakeApi:
             raise self.release_error
 
 
-@pytest.mark.parametrize("exc, unknown", [
-    (errors.TransportError("reset by peer"), True),
-    (errors.TransportTimeout("slow"), True),
-    (errors.ResponseError("truncated"), True),
-    (errors.TLSError("bad cert"), False),
-    (api_error(503, "unavailable", attempts=4), True),
-    (api_error(500, "internal"), True),
-    (api_error(412, "failed_precondition", "phone numbers not available", attempts=2), True),
-    (api_error(412, "failed_precondition", "phone numbers not available", attempts=1), False),
-    (api_error(404, "not_found"), False),
-    (api_error(429, "resource_exhausted", "quota exceeded"), False),
-    (errors.ConfigError("x"), False),
-])
+@pytest.mark.parametrize(
+    "exc, unknown",
+    [
+        (errors.TransportError("reset by peer"), True),
+        (errors.TransportTimeout("slow"), True),
+        (errors.ResponseError("truncated"), True),
+        (errors.TLSError("bad cert"), False),
+        (api_error(503, "unavailable", attempts=4), True),
+        (api_error(500, "internal"), True),
+        (api_error(412, "failed_precondition", "phone numbers not available", attempts=2), True),
+        (api_error(412, "failed_precondition", "phone numbers not available", attempts=1), False),
+        (api_error(404, "not_found"), False),
+        (api_error(429, "resource_exhausted", "quota exceeded"), False),
+        (errors.ConfigError("x"), False),
+    ],
+)
 def test_outcome_unknown(exc, unknown):
     assert outcome_unknown(exc) is unknown
 
@@ -149,7 +174,9 @@ def test_definitive_refusal_is_not_verified():
 
 
 def test_verification_listing_failure_is_reported():
-    api = FakeApi(purchase_error=errors.TransportError("cut"), list_error=errors.TransportError("still cut"))
+    api = FakeApi(
+        purchase_error=errors.TransportError("cut"), list_error=errors.TransportError("still cut")
+    )
     with pytest.raises(StepError) as info:
         purchase(api, [A], None, 500)
     assert "may or may not" in str(info.value)
@@ -176,7 +203,9 @@ def test_lost_route_answers_are_verified_by_one_listing():
                 raise errors.TransportError("answer lost")
             return record
 
-    api = LosesAnswers(held=[rec(A), rec(B)], update_errors={B: errors.TransportError("never arrived")})
+    api = LosesAnswers(
+        held=[rec(A), rec(B)], update_errors={B: errors.TransportError("never arrived")}
+    )
     with pytest.raises(StepError) as info:
         route(api, [Route(A, "", [], "SDR_1"), Route(B, "", [], "SDR_1")], workers=2)
     assert info.value.done == [A]

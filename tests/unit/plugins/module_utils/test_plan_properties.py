@@ -8,6 +8,8 @@ nothing and fills every pool; this file adds the rest for make_plan and the flee
 run that finds some candidates bought meanwhile by a concurrent run of the same project.
 """
 
+from __future__ import annotations
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -31,36 +33,44 @@ RULE_SETS = [(), ("A",), ("B",), ("A", "B")]
 
 
 def rec(e164, status="active", rules=(), ident=None):
-    return normalize_record({
-        "id": ident or "PN_" + e164[1:],
-        "e164_format": e164,
-        "country_code": "US",
-        "area_code": e164[2:5],
-        "status": "PHONE_NUMBER_STATUS_" + status.upper(),
-        "sip_dispatch_rule_ids": list(rules),
-    })
+    return normalize_record(
+        {
+            "id": ident or "PN_" + e164[1:],
+            "e164_format": e164,
+            "country_code": "US",
+            "area_code": e164[2:5],
+            "status": "PHONE_NUMBER_STATUS_" + status.upper(),
+            "sip_dispatch_rule_ids": list(rules),
+        }
+    )
 
 
 def apply(current, plan):
     """The project after the server carried out ``plan``; asserts the writes make sense to it."""
-    held = dict((r["e164_format"], r) for r in current if is_held(r))
+    held = {r["e164_format"]: r for r in current if is_held(r)}
     others = [r for r in current if not is_held(r)]
     bought = plan.purchased
     assert len(bought) == len(set(bought)), "a number planned to be bought twice"
     for rule, numbers in plan.purchase:
         for number in numbers:
-            assert number not in held, "plans to buy %s, which the project holds" % number
-            held[number] = rec(number, "pending", [rule] if rule else [], ident="PN_new" + number[1:])
+            assert number not in held, f"plans to buy {number}, which the project holds"
+            held[number] = rec(
+                number, "pending", [rule] if rule else [], ident="PN_new" + number[1:]
+            )
     for route in plan.route:
-        assert route.number in held, "plans to route %s, which the project does not hold" % route.number
-        held[route.number] = dict(held[route.number], sip_dispatch_rule_ids=[route.rule], sip_dispatch_rule_id=route.rule)
+        assert route.number in held, (
+            f"plans to route {route.number}, which the project does not hold"
+        )
+        held[route.number] = dict(
+            held[route.number], sip_dispatch_rule_ids=[route.rule], sip_dispatch_rule_id=route.rule
+        )
     for number in plan.release:
         others.append(dict(held.pop(number), status="released"))
     return list(held.values()) + others
 
 
 def held_rules(records):
-    return dict((r["e164_format"], r["sip_dispatch_rule_ids"]) for r in records if is_held(r))
+    return {r["e164_format"]: r["sip_dispatch_rule_ids"] for r in records if is_held(r)}
 
 
 # ------------------------------------------------------------------------------ make_plan
@@ -72,8 +82,14 @@ NUMBERS = ["+1415555%04d" % n for n in range(10)]
 def projects(draw):
     """Held numbers (any held status, any rules) and released records, in any order."""
     held = draw(st.lists(st.sampled_from(NUMBERS), unique=True, max_size=8))
-    records = [rec(n, draw(st.sampled_from(["active", "offline", "pending"])), draw(st.sampled_from(RULE_SETS)))
-               for n in held]
+    records = [
+        rec(
+            n,
+            draw(st.sampled_from(["active", "offline", "pending"])),
+            draw(st.sampled_from(RULE_SETS)),
+        )
+        for n in held
+    ]
     released = draw(st.lists(st.sampled_from(NUMBERS), max_size=3))
     records += [rec(n, "released", ident="PN_old%d" % i) for i, n in enumerate(released)]
     return draw(st.permutations(records))
@@ -84,14 +100,17 @@ def requests(draw, current):
     """make_plan's arguments: numbers (repeats allowed), ids (some unknown), rules, a limit."""
     ids = [r["id"] for r in current] + ["PN_unknown"]
     numbers = draw(st.lists(st.sampled_from(NUMBERS), max_size=6))
-    return dict(
-        state=draw(st.sampled_from(["present", "absent"])),
-        numbers=numbers,
-        ids=draw(st.lists(st.sampled_from(ids), max_size=3)),
-        rule=draw(st.sampled_from(RULES)),
-        rules=draw(st.dictionaries(st.sampled_from(NUMBERS), st.sampled_from(["A", "B"]), max_size=3)) or None,
-        purchase_limit=draw(st.one_of(st.none(), st.integers(0, 6))),
-    )
+    return {
+        "state": draw(st.sampled_from(["present", "absent"])),
+        "numbers": numbers,
+        "ids": draw(st.lists(st.sampled_from(ids), max_size=3)),
+        "rule": draw(st.sampled_from(RULES)),
+        "rules": draw(
+            st.dictionaries(st.sampled_from(NUMBERS), st.sampled_from(["A", "B"]), max_size=3)
+        )
+        or None,
+        "purchase_limit": draw(st.one_of(st.none(), st.integers(0, 6))),
+    }
 
 
 @settings(max_examples=400, deadline=None)
@@ -100,9 +119,13 @@ def test_make_plan_reaches_the_desired_state_and_touches_nothing_else(data):
     current = data.draw(projects())
     request = data.draw(requests(current))
     before = held_rules(current)
-    by_id = dict((r["id"], r["e164_format"]) for r in current if is_held(r))
-    targets = set(request["numbers"]) | set(by_id[i] for i in request["ids"] if i in by_id)
-    to_buy = [n for n in set(request["numbers"]) if n not in before] if request["state"] == "present" else []
+    by_id = {r["id"]: r["e164_format"] for r in current if is_held(r)}
+    targets = set(request["numbers"]) | {by_id[i] for i in request["ids"] if i in by_id}
+    to_buy = (
+        [n for n in set(request["numbers"]) if n not in before]
+        if request["state"] == "present"
+        else []
+    )
 
     if request["state"] == "present" and any(i not in by_id for i in request["ids"]):
         with pytest.raises(UnknownIds):
@@ -127,8 +150,9 @@ def test_make_plan_reaches_the_desired_state_and_touches_nothing_else(data):
             continue
         wanted = (request["rules"] or {}).get(number, request["rule"])
         assert after[number] == ([wanted] if wanted else before.get(number, []))
-    assert dict((n, r) for n, r in after.items() if n not in targets) == \
-        dict((n, r) for n, r in before.items() if n not in targets), "touched a number nobody asked about"
+    assert {n: r for n, r in after.items() if n not in targets} == {
+        n: r for n, r in before.items() if n not in targets
+    }, "touched a number nobody asked about"
     assert not make_plan(after_records, **request).changed
 
 
@@ -147,18 +171,49 @@ STOCK = [e164(n, area) for area in AREAS for n in range(100, 140)]
 @st.composite
 def fleets(draw):
     """(current records, number entries, pool entries, release_unlisted)."""
-    held = draw(st.lists(st.tuples(st.integers(0, 9), st.sampled_from(AREAS), st.sampled_from(RULE_SETS)),
-                         max_size=10, unique_by=lambda t: (t[0], t[1])))
-    current = [rec(e164(n, area), draw(st.sampled_from(["active", "offline", "pending"])), rules)
-               for n, area, rules in held]
-    current += [rec(e164(n, "415"), "released", ident="PN_old%d" % n) for n in draw(st.lists(st.integers(0, 9), max_size=2))]
-    explicit = draw(st.lists(st.tuples(st.integers(0, 9), st.sampled_from(AREAS), st.sampled_from(RULES),
-                                       st.sampled_from(["present", "absent"])),
-                             max_size=5, unique_by=lambda t: (t[0], t[1])))
-    numbers = [NumberEntry(i, e164(n, area), rule, state) for i, (n, area, rule, state) in enumerate(explicit)]
-    pools = draw(st.lists(st.tuples(st.sampled_from(["", "415", "212"]), st.integers(0, 4), st.sampled_from(RULES)),
-                          max_size=3))
-    pools = [PoolEntry(len(numbers) + i, "US", area, count, rule) for i, (area, count, rule) in enumerate(pools)]
+    held = draw(
+        st.lists(
+            st.tuples(st.integers(0, 9), st.sampled_from(AREAS), st.sampled_from(RULE_SETS)),
+            max_size=10,
+            unique_by=lambda t: (t[0], t[1]),
+        )
+    )
+    current = [
+        rec(e164(n, area), draw(st.sampled_from(["active", "offline", "pending"])), rules)
+        for n, area, rules in held
+    ]
+    current += [
+        rec(e164(n, "415"), "released", ident="PN_old%d" % n)
+        for n in draw(st.lists(st.integers(0, 9), max_size=2))
+    ]
+    explicit = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, 9),
+                st.sampled_from(AREAS),
+                st.sampled_from(RULES),
+                st.sampled_from(["present", "absent"]),
+            ),
+            max_size=5,
+            unique_by=lambda t: (t[0], t[1]),
+        )
+    )
+    numbers = [
+        NumberEntry(i, e164(n, area), rule, state)
+        for i, (n, area, rule, state) in enumerate(explicit)
+    ]
+    pools = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["", "415", "212"]), st.integers(0, 4), st.sampled_from(RULES)
+            ),
+            max_size=3,
+        )
+    )
+    pools = [
+        PoolEntry(len(numbers) + i, "US", area, count, rule)
+        for i, (area, count, rule) in enumerate(pools)
+    ]
     return draw(st.permutations(current)), numbers, pools, draw(st.booleans())
 
 
@@ -166,7 +221,7 @@ def plan_fleet(current, numbers, pools, release_unlisted, max_purchase=None):
     """What phone_number_fleet does before writing, with the search answered from STOCK."""
     fleet = FleetPlan(current, numbers, pools)
     fleet.check_spend(max_purchase)
-    held = set(r["e164_format"] for r in current if is_held(r))
+    held = {r["e164_format"] for r in current if is_held(r)}
     for entry in pool_order(pools):
         pool = next(p for p in fleet.pools if p.entry is entry)
         if pool.shortfall:
@@ -182,8 +237,10 @@ def check_desired(fleet, numbers, pools, after_records, before):
         if entry.state == "absent":
             assert entry.number not in after
         else:
-            assert after[entry.number] == ([entry.rule] if entry.rule else before.get(entry.number, []))
-    named = set(entry.number for entry in numbers)
+            assert after[entry.number] == (
+                [entry.rule] if entry.rule else before.get(entry.number, [])
+            )
+    named = {entry.number for entry in numbers}
     seen = set()
     for result, entry in zip(fleet.pool_results(), pools):
         assert len(result["held"]) == entry.count
@@ -196,7 +253,9 @@ def check_desired(fleet, numbers, pools, after_records, before):
 
 @settings(max_examples=300, deadline=None)
 @given(case=fleets(), guard=st.integers(-1, 1))
-def test_fleet_reaches_the_desired_state_releases_only_what_was_asked_and_the_guard_is_exact(case, guard):
+def test_fleet_reaches_the_desired_state_releases_only_what_was_asked_and_the_guard_is_exact(
+    case, guard
+):
     current, numbers, pools, release_unlisted = case
     before = held_rules(current)
     fleet = plan_fleet(current, numbers, pools, release_unlisted)
@@ -209,9 +268,12 @@ def test_fleet_reaches_the_desired_state_releases_only_what_was_asked_and_the_gu
         with pytest.raises(PurchaseLimitExceeded):
             plan_fleet(current, numbers, pools, release_unlisted, max_purchase=limit)
     else:
-        assert plan_fleet(current, numbers, pools, release_unlisted, max_purchase=limit).plan.purchased == plan.purchased
+        assert (
+            plan_fleet(current, numbers, pools, release_unlisted, max_purchase=limit).plan.purchased
+            == plan.purchased
+        )
 
-    absent = set(e.number for e in numbers if e.state == "absent")
+    absent = {e.number for e in numbers if e.state == "absent"}
     allowed = absent | (set(fleet.unlisted) if release_unlisted else set())
     assert set(plan.release) <= allowed, "releases a number nobody asked to release"
     after_records = apply(current, plan)
@@ -237,7 +299,7 @@ def test_candidates_a_concurrent_run_bought_count_as_held_and_nothing_is_bought_
     fleet = plan_fleet(current, numbers, pools, release_unlisted)
     planned = fleet.plan.purchased
     theirs = data.draw(st.lists(st.sampled_from(planned), unique=True)) if planned else []
-    planned_rule = dict((n, rule) for rule, group in fleet.plan.purchase for n in group)
+    planned_rule = {n: rule for rule, group in fleet.plan.purchase for n in group}
 
     def their_rules(number):
         if fleet.owner(number) is None:
@@ -248,8 +310,10 @@ def test_candidates_a_concurrent_run_bought_count_as_held_and_nothing_is_bought_
     # Where an entry leaves routing alone, the other run's choice of rule stands.
     before = held_rules(current + bought_meanwhile)
 
-    routes = fleet.adopt(dict((r["e164_format"], r) for r in bought_meanwhile))
-    fleet.plan.purchase = [(rule, [n for n in group if n not in theirs]) for rule, group in fleet.plan.purchase]
+    routes = fleet.adopt({r["e164_format"]: r for r in bought_meanwhile})
+    fleet.plan.purchase = [
+        (rule, [n for n in group if n not in theirs]) for rule, group in fleet.plan.purchase
+    ]
     fleet.plan.route.extend(routes)
     after_records = apply(current + bought_meanwhile, fleet.plan)
     assert sorted(fleet.plan.purchased + theirs) == sorted(planned)  # not one number more

@@ -1,5 +1,7 @@
 """Planning: desired state vs. current records, with no I/O."""
 
+from __future__ import annotations
+
 import pytest
 
 from ansible_collections.livekit.sip.plugins.module_utils._planning import (
@@ -16,13 +18,15 @@ A, B, C, D, E = ("+14155550101", "+14155550102", "+14155550103", "+14155550104",
 
 
 def rec(e164, status="active", rules=(), ident=None):
-    return normalize_record({
-        "id": ident or "PN_" + e164[-3:],
-        "e164_format": e164,
-        "status": "PHONE_NUMBER_STATUS_" + status.upper(),
-        "sip_dispatch_rule_ids": list(rules),
-        "locality": "San Francisco",
-    })
+    return normalize_record(
+        {
+            "id": ident or "PN_" + e164[-3:],
+            "e164_format": e164,
+            "status": "PHONE_NUMBER_STATUS_" + status.upper(),
+            "sip_dispatch_rule_ids": list(rules),
+            "locality": "San Francisco",
+        }
+    )
 
 
 CURRENT = [
@@ -70,8 +74,13 @@ def test_rule_compared_exactly():
 
 
 def test_purchases_grouped_by_rule_in_first_seen_order():
-    plan = make_plan([], "present", numbers=[A, B, C, D, E],
-                     rules={A: "SDR_x", B: "SDR_y", C: "SDR_x", D: None}, rule="SDR_z")
+    plan = make_plan(
+        [],
+        "present",
+        numbers=[A, B, C, D, E],
+        rules={A: "SDR_x", B: "SDR_y", C: "SDR_x", D: None},
+        rule="SDR_z",
+    )
     # D maps to None explicitly (no rule); E falls back to the common rule.
     assert plan.purchase == [("SDR_x", [A, C]), ("SDR_y", [B]), ("", [D]), ("SDR_z", [E])]
 
@@ -146,7 +155,10 @@ def test_predict_present():
     after = predict(CURRENT, plan)
     assert [r["e164_format"] for r in after] == [A, C, E]
     assert after[0] == CURRENT[0]
-    assert after[1]["sip_dispatch_rule_ids"] == ["SDR_1"] and after[1]["sip_dispatch_rule_id"] == "SDR_1"
+    assert (
+        after[1]["sip_dispatch_rule_ids"] == ["SDR_1"]
+        and after[1]["sip_dispatch_rule_id"] == "SDR_1"
+    )
     assert after[1]["status"] == "active"  # was offline: routing gives it a rule
     assert after[1]["locality"] == "San Francisco"
     assert after[2]["status"] == "pending" and after[2]["sip_dispatch_rule_ids"] == ["SDR_1"]
@@ -165,8 +177,18 @@ def test_diff_shows_changed_numbers_only():
     result = diff(CURRENT, plan)
     assert set(result["before"]) == {C, E}
     assert result["before"][E] == {"state": "absent"}
-    assert result["after"][E] == {"state": "present", "id": "", "status": "pending", "sip_dispatch_rule_ids": ["SDR_1"]}
-    assert result["before"][C] == {"state": "present", "id": "PN_103", "status": "offline", "sip_dispatch_rule_ids": []}
+    assert result["after"][E] == {
+        "state": "present",
+        "id": "",
+        "status": "pending",
+        "sip_dispatch_rule_ids": ["SDR_1"],
+    }
+    assert result["before"][C] == {
+        "state": "present",
+        "id": "PN_103",
+        "status": "offline",
+        "sip_dispatch_rule_ids": [],
+    }
     assert result["after"][C]["sip_dispatch_rule_ids"] == ["SDR_1"]
     assert result["after"][C]["status"] == "active"
 
@@ -175,15 +197,26 @@ def test_diff_uses_records_read_after_the_run():
     plan = make_plan(CURRENT, "present", numbers=[E], rule="SDR_1")
     read_back = [rec(E, "active", ["SDR_1"], ident="PN_new")]
     result = diff(CURRENT, plan, read_back)
-    assert result["after"][E] == {"state": "present", "id": "PN_new", "status": "active",
-                                  "sip_dispatch_rule_ids": ["SDR_1"]}
+    assert result["after"][E] == {
+        "state": "present",
+        "id": "PN_new",
+        "status": "active",
+        "sip_dispatch_rule_ids": ["SDR_1"],
+    }
 
 
 def test_diff_absent():
     plan = make_plan(CURRENT, "absent", numbers=[B, D])
     result = diff(CURRENT, plan)
     assert result == {
-        "before": {B: {"state": "present", "id": "PN_102", "status": "pending", "sip_dispatch_rule_ids": ["SDR_2"]}},
+        "before": {
+            B: {
+                "state": "present",
+                "id": "PN_102",
+                "status": "pending",
+                "sip_dispatch_rule_ids": ["SDR_2"],
+            }
+        },
         "after": {B: {"state": "absent"}},
     }
 

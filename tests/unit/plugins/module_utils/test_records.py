@@ -1,5 +1,7 @@
 """Record normalisation across the server's JSON variants and vintages."""
 
+from __future__ import annotations
+
 import pytest
 
 from ansible_collections.livekit.sip.plugins.module_utils._records import (
@@ -57,7 +59,7 @@ EXPECTED_FULL = {
 
 
 def to_camel(raw):
-    return dict((camel(k), v) for k, v in raw.items())
+    return {camel(k): v for k, v in raw.items()}
 
 
 def test_proto_names():
@@ -79,21 +81,43 @@ def test_skip_defaults_gives_zero_values():
     raw = {"id": "PN_x", "e164Format": "+14155550100", "status": "PHONE_NUMBER_STATUS_OFFLINE"}
     record = normalize_record(raw)
     assert record == {
-        "id": "PN_x", "e164_format": "+14155550100", "country_code": "", "area_code": "",
-        "number_type": "unknown", "locality": "", "region": "", "spam_score": 0.0,
-        "capabilities": [], "status": "offline", "sip_dispatch_rule_id": "",
-        "sip_dispatch_rule_ids": [], "created_at": None, "updated_at": None,
-        "assigned_at": None, "released_at": None,
+        "id": "PN_x",
+        "e164_format": "+14155550100",
+        "country_code": "",
+        "area_code": "",
+        "number_type": "unknown",
+        "locality": "",
+        "region": "",
+        "spam_score": 0.0,
+        "capabilities": [],
+        "status": "offline",
+        "sip_dispatch_rule_id": "",
+        "sip_dispatch_rule_ids": [],
+        "created_at": None,
+        "updated_at": None,
+        "assigned_at": None,
+        "released_at": None,
     }
 
 
 def test_defaults_emitted_equal_defaults_skipped():
     emitted = {
-        "id": "", "e164_format": "+14155550100", "country_code": "", "area_code": "",
-        "number_type": "PHONE_NUMBER_TYPE_UNKNOWN", "locality": "", "region": "", "spam_score": 0,
-        "created_at": None, "updated_at": None, "capabilities": [],
-        "status": "PHONE_NUMBER_STATUS_UNSPECIFIED", "assigned_at": None, "released_at": None,
-        "sip_dispatch_rule_id": "", "sip_dispatch_rule_ids": [],
+        "id": "",
+        "e164_format": "+14155550100",
+        "country_code": "",
+        "area_code": "",
+        "number_type": "PHONE_NUMBER_TYPE_UNKNOWN",
+        "locality": "",
+        "region": "",
+        "spam_score": 0,
+        "created_at": None,
+        "updated_at": None,
+        "capabilities": [],
+        "status": "PHONE_NUMBER_STATUS_UNSPECIFIED",
+        "assigned_at": None,
+        "released_at": None,
+        "sip_dispatch_rule_id": "",
+        "sip_dispatch_rule_ids": [],
     }
     assert normalize_record(emitted) == normalize_record({"e164_format": "+14155550100"})
 
@@ -101,10 +125,17 @@ def test_defaults_emitted_equal_defaults_skipped():
 def test_old_vintage_record_falls_back_to_the_singular_rule():
     # As the first public page documented it: no list field, no OFFLINE, no created/updated.
     old = {
-        "id": "PN_old", "e164_format": "+16505550010", "country_code": "US", "area_code": "650",
-        "number_type": "PHONE_NUMBER_TYPE_MOBILE", "locality": "Palo Alto", "region": "CA",
-        "capabilities": ["voice"], "status": "PHONE_NUMBER_STATUS_PENDING",
-        "sip_dispatch_rule_id": "SDR_old", "released_at": None,
+        "id": "PN_old",
+        "e164_format": "+16505550010",
+        "country_code": "US",
+        "area_code": "650",
+        "number_type": "PHONE_NUMBER_TYPE_MOBILE",
+        "locality": "Palo Alto",
+        "region": "CA",
+        "capabilities": ["voice"],
+        "status": "PHONE_NUMBER_STATUS_PENDING",
+        "sip_dispatch_rule_id": "SDR_old",
+        "released_at": None,
     }
     record = normalize_record(old)
     assert record["sip_dispatch_rule_ids"] == ["SDR_old"]
@@ -121,39 +152,55 @@ def test_empty_list_field_falls_back_to_singular():
 
 
 def test_list_field_wins_and_singular_is_its_first():
-    record = normalize_record({"sip_dispatch_rule_ids": ["SDR_2", "SDR_3"], "sip_dispatch_rule_id": "SDR_1"})
+    record = normalize_record(
+        {"sip_dispatch_rule_ids": ["SDR_2", "SDR_3"], "sip_dispatch_rule_id": "SDR_1"}
+    )
     assert record["sip_dispatch_rule_ids"] == ["SDR_2", "SDR_3"]
     assert record["sip_dispatch_rule_id"] == "SDR_2"
 
 
-@pytest.mark.parametrize("given, expected", [
-    ("PHONE_NUMBER_STATUS_ACTIVE", "active"),
-    ("PHONE_NUMBER_STATUS_PENDING", "pending"),
-    ("PHONE_NUMBER_STATUS_RELEASED", "released"),
-    ("PHONE_NUMBER_STATUS_OFFLINE", "offline"),
-    ("PHONE_NUMBER_STATUS_UNSPECIFIED", "unspecified"),
-    ("active", "active"),
-    ("OFFLINE", "offline"),
-    (1, "active"), (2, "pending"), (3, "released"), (4, "offline"), (0, "unspecified"),
-    ("4", "offline"),
-    (99, "unspecified"),
-    ("PHONE_NUMBER_STATUS_SUSPENDED", "unspecified"),
-    (None, "unspecified"),
-    (True, "unspecified"),
-])
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("PHONE_NUMBER_STATUS_ACTIVE", "active"),
+        ("PHONE_NUMBER_STATUS_PENDING", "pending"),
+        ("PHONE_NUMBER_STATUS_RELEASED", "released"),
+        ("PHONE_NUMBER_STATUS_OFFLINE", "offline"),
+        ("PHONE_NUMBER_STATUS_UNSPECIFIED", "unspecified"),
+        ("active", "active"),
+        ("OFFLINE", "offline"),
+        (1, "active"),
+        (2, "pending"),
+        (3, "released"),
+        (4, "offline"),
+        (0, "unspecified"),
+        ("4", "offline"),
+        (99, "unspecified"),
+        ("PHONE_NUMBER_STATUS_SUSPENDED", "unspecified"),
+        (None, "unspecified"),
+        (True, "unspecified"),
+    ],
+)
 def test_status_names(given, expected):
     assert status_name(given) == expected
 
 
-@pytest.mark.parametrize("given, expected", [
-    ("PHONE_NUMBER_TYPE_MOBILE", "mobile"),
-    ("PHONE_NUMBER_TYPE_LOCAL", "local"),
-    ("PHONE_NUMBER_TYPE_TOLL_FREE", "toll_free"),
-    ("PHONE_NUMBER_TYPE_UNKNOWN", "unknown"),
-    ("toll-free", "toll_free"),
-    (1, "mobile"), (2, "local"), (3, "toll_free"), (0, "unknown"), (7, "unknown"),
-    (None, "unknown"),
-])
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("PHONE_NUMBER_TYPE_MOBILE", "mobile"),
+        ("PHONE_NUMBER_TYPE_LOCAL", "local"),
+        ("PHONE_NUMBER_TYPE_TOLL_FREE", "toll_free"),
+        ("PHONE_NUMBER_TYPE_UNKNOWN", "unknown"),
+        ("toll-free", "toll_free"),
+        (1, "mobile"),
+        (2, "local"),
+        (3, "toll_free"),
+        (0, "unknown"),
+        (7, "unknown"),
+        (None, "unknown"),
+    ],
+)
 def test_number_type_names(given, expected):
     assert number_type_name(given) == expected
 
@@ -161,28 +208,36 @@ def test_number_type_names(given, expected):
 def test_status_to_api_and_number():
     assert status_to_api("active") == "PHONE_NUMBER_STATUS_ACTIVE"
     assert status_to_api("offline") == "PHONE_NUMBER_STATUS_OFFLINE"
-    assert [status_to_number(s) for s in ("active", "pending", "released", "offline")] == [1, 2, 3, 4]
+    assert [status_to_number(s) for s in ("active", "pending", "released", "offline")] == [
+        1,
+        2,
+        3,
+        4,
+    ]
 
 
-@pytest.mark.parametrize("given, expected", [
-    ("2025-09-08T12:00:00Z", "2025-09-08T12:00:00Z"),
-    ("2025-09-08T12:00:00.1Z", "2025-09-08T12:00:00.1Z"),
-    ("2025-09-08T12:00:00.123Z", "2025-09-08T12:00:00.123Z"),
-    ("2025-09-08T12:00:00.123456789Z", "2025-09-08T12:00:00.123456789Z"),
-    ("2025-09-08T14:30:00+02:30", "2025-09-08T12:00:00Z"),
-    ("2025-09-08T23:00:00.5-02:00", "2025-09-09T01:00:00.5Z"),
-    ("2025-09-08t12:00:00z", "2025-09-08T12:00:00Z"),
-    ("2025-09-08T12:00:00+00:00", "2025-09-08T12:00:00Z"),
-    ("2025-09-08T12:00:00", "2025-09-08T12:00:00Z"),
-    ("1970-01-01T00:00:00Z", None),
-    ("0001-01-01T00:00:00Z", None),
-    ("", None),
-    (None, None),
-    ({"seconds": 1757332800, "nanos": 500000000}, "2025-09-08T12:00:00.5Z"),
-    ({"seconds": 0}, None),
-    (1757332800, "2025-09-08T12:00:00Z"),
-    ("yesterday", "yesterday"),
-])
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("2025-09-08T12:00:00Z", "2025-09-08T12:00:00Z"),
+        ("2025-09-08T12:00:00.1Z", "2025-09-08T12:00:00.1Z"),
+        ("2025-09-08T12:00:00.123Z", "2025-09-08T12:00:00.123Z"),
+        ("2025-09-08T12:00:00.123456789Z", "2025-09-08T12:00:00.123456789Z"),
+        ("2025-09-08T14:30:00+02:30", "2025-09-08T12:00:00Z"),
+        ("2025-09-08T23:00:00.5-02:00", "2025-09-09T01:00:00.5Z"),
+        ("2025-09-08t12:00:00z", "2025-09-08T12:00:00Z"),
+        ("2025-09-08T12:00:00+00:00", "2025-09-08T12:00:00Z"),
+        ("2025-09-08T12:00:00", "2025-09-08T12:00:00Z"),
+        ("1970-01-01T00:00:00Z", None),
+        ("0001-01-01T00:00:00Z", None),
+        ("", None),
+        (None, None),
+        ({"seconds": 1757332800, "nanos": 500000000}, "2025-09-08T12:00:00.5Z"),
+        ({"seconds": 0}, None),
+        (1757332800, "2025-09-08T12:00:00Z"),
+        ("yesterday", "yesterday"),
+    ],
+)
 def test_timestamps(given, expected):
     assert timestamp(given) == expected
 
@@ -193,8 +248,18 @@ def test_timestamps_in_records():
     assert record["released_at"] is None
 
 
-@pytest.mark.parametrize("given, expected", [(0.5, 0.5), (1, 1.0), ("0.75", 0.75), ("NaN", 0.0),
-                                             ("Infinity", 0.0), (None, 0.0), ("x", 0.0)])
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        (0.5, 0.5),
+        (1, 1.0),
+        ("0.75", 0.75),
+        ("NaN", 0.0),
+        ("Infinity", 0.0),
+        (None, 0.0),
+        ("x", 0.0),
+    ],
+)
 def test_spam_score(given, expected):
     assert normalize_record({"spam_score": given})["spam_score"] == expected
 
@@ -210,16 +275,25 @@ def test_capabilities_single_string_becomes_list():
 
 def test_merge_keeps_fuller_fields():
     full = normalize_record(PROTO_FULL)
-    partial = normalize_record({"id": "PN_abc", "e164_format": "+14155550100",
-                                "status": "PHONE_NUMBER_STATUS_PENDING"})
+    partial = normalize_record(
+        {"id": "PN_abc", "e164_format": "+14155550100", "status": "PHONE_NUMBER_STATUS_PENDING"}
+    )
     merged = merge_records(full, partial)
     assert merged["status"] == "pending"
     assert merged["locality"] == "San Francisco"
     assert merged["sip_dispatch_rule_ids"] == ["SDR_a", "SDR_b"]
 
 
-@pytest.mark.parametrize("status, held", [("active", True), ("pending", True), ("offline", True),
-                                          ("released", False), ("unspecified", False)])
+@pytest.mark.parametrize(
+    "status, held",
+    [
+        ("active", True),
+        ("pending", True),
+        ("offline", True),
+        ("released", False),
+        ("unspecified", False),
+    ],
+)
 def test_is_held(status, held):
     assert is_held({"status": status}) is held
 

@@ -1,5 +1,7 @@
 """The Twirp client: URL handling, retry decisions, request ids, and body decoding."""
 
+from __future__ import annotations
+
 import json
 import random
 import uuid
@@ -19,33 +21,39 @@ from ansible_collections.livekit.sip.plugins.module_utils._twirp import (
     retry_delay,
 )
 
-
 # ---------------------------------------------------------------- URLs
 
-@pytest.mark.parametrize("given, expected", [
-    ("https://p.livekit.cloud", "https://p.livekit.cloud"),
-    ("https://p.livekit.cloud/", "https://p.livekit.cloud"),
-    ("wss://p.livekit.cloud", "https://p.livekit.cloud"),
-    ("WSS://P.livekit.cloud/", "https://p.livekit.cloud"),
-    ("ws://127.0.0.1:7880", "http://127.0.0.1:7880"),
-    ("http://localhost:7880/", "http://localhost:7880"),
-    ("  https://p.livekit.cloud  ", "https://p.livekit.cloud"),
-    ("ws://[::1]:7880", "http://[::1]:7880"),
-])
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("https://p.livekit.cloud", "https://p.livekit.cloud"),
+        ("https://p.livekit.cloud/", "https://p.livekit.cloud"),
+        ("wss://p.livekit.cloud", "https://p.livekit.cloud"),
+        ("WSS://P.livekit.cloud/", "https://p.livekit.cloud"),
+        ("ws://127.0.0.1:7880", "http://127.0.0.1:7880"),
+        ("http://localhost:7880/", "http://localhost:7880"),
+        ("  https://p.livekit.cloud  ", "https://p.livekit.cloud"),
+        ("ws://[::1]:7880", "http://[::1]:7880"),
+    ],
+)
 def test_base_url(given, expected):
     assert normalize_base_url(given) == expected
 
 
-@pytest.mark.parametrize("given, words", [
-    ("p.livekit.cloud", "must start with"),
-    ("ftp://p.livekit.cloud", "must start with"),
-    ("https://p.livekit.cloud/twirp", "without a path"),
-    ("https://p.livekit.cloud/?x=1", "without a path"),
-    ("https://", "no host"),
-    ("https://p.livekit.cloud:99999", "not a valid URL"),
-    ("", "url is missing"),
-    (None, "url is missing"),
-])
+@pytest.mark.parametrize(
+    "given, words",
+    [
+        ("p.livekit.cloud", "must start with"),
+        ("ftp://p.livekit.cloud", "must start with"),
+        ("https://p.livekit.cloud/twirp", "without a path"),
+        ("https://p.livekit.cloud/?x=1", "without a path"),
+        ("https://", "no host"),
+        ("https://p.livekit.cloud:99999", "not a valid URL"),
+        ("", "url is missing"),
+        (None, "url is missing"),
+    ],
+)
 def test_bad_urls_name_the_value(given, words):
     with pytest.raises(errors.ConfigError) as info:
         normalize_base_url(given)
@@ -61,6 +69,7 @@ def test_credentials_in_url_are_refused_without_echoing_them():
 
 
 # ---------------------------------------------------------------- retry decisions
+
 
 def api_error(status, code, msg="x"):
     body = json.dumps({"code": code, "msg": msg}).encode()
@@ -104,13 +113,19 @@ FINAL = [
 ]
 
 
-@pytest.mark.parametrize("error", RETRYABLE, ids=lambda e: "%s-%s" % (type(e).__name__, getattr(e, "http_status", "")))
+@pytest.mark.parametrize(
+    "error",
+    RETRYABLE,
+    ids=lambda e: "{}-{}".format(type(e).__name__, getattr(e, "http_status", "")),
+)
 def test_retryable(error):
     assert is_retryable(error)
     assert retry_delay(1, error, retries=3, rng=FixedRng(0.5)) is not None
 
 
-@pytest.mark.parametrize("error", FINAL, ids=lambda e: "%s-%s" % (type(e).__name__, getattr(e, "http_status", "")))
+@pytest.mark.parametrize(
+    "error", FINAL, ids=lambda e: "{}-{}".format(type(e).__name__, getattr(e, "http_status", ""))
+)
 def test_not_retryable(error):
     assert not is_retryable(error)
     assert retry_delay(1, error, retries=3, rng=FixedRng(0.5)) is None
@@ -145,9 +160,18 @@ def test_jitter_bounds(attempt):
     assert len(set(samples)) > 100  # really random
 
 
-@pytest.mark.parametrize("header, expected", [
-    (2, 2.0), (0, 0.0), (-5, 0.0), (29.5, 29.5), (30, 30.0), (31, RETRY_AFTER_MAX), (86400, RETRY_AFTER_MAX),
-])
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        (2, 2.0),
+        (0, 0.0),
+        (-5, 0.0),
+        (29.5, 29.5),
+        (30, 30.0),
+        (31, RETRY_AFTER_MAX),
+        (86400, RETRY_AFTER_MAX),
+    ],
+)
 def test_retry_after_is_honoured_and_clamped(header, expected):
     error = api_error(429, "resource_exhausted", "rate limit exceeded")
     assert retry_delay(1, error, retries=3, retry_after=header, rng=FixedRng(0.5)) == expected
@@ -157,16 +181,25 @@ def test_retry_after_does_not_make_a_final_error_retryable():
     assert retry_delay(1, api_error(400, "invalid_argument"), retries=3, retry_after=1) is None
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("3", 3.0), (" 1.5 ", 1.5), ("", None), (None, None), ("soon", None), ("nan", None),
-    ("Wed, 21 Oct 2015 07:28:10 GMT", 10.0),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("3", 3.0),
+        (" 1.5 ", 1.5),
+        ("", None),
+        (None, None),
+        ("soon", None),
+        ("nan", None),
+        ("Wed, 21 Oct 2015 07:28:10 GMT", 10.0),
+    ],
+)
 def test_parse_retry_after(value, expected):
     now = 1445412480.0  # 07:28:00 that day
     assert parse_retry_after(value, now=now) == expected
 
 
 # ---------------------------------------------------------------- the client, over a fake transport
+
 
 class Tokens:
     def token(self):
@@ -181,7 +214,9 @@ class ScriptedTransport:
         self.requests = []
 
     def post(self, url, body, headers, timeout):
-        self.requests.append({"url": url, "body": json.loads(body), "headers": dict(headers), "timeout": timeout})
+        self.requests.append(
+            {"url": url, "body": json.loads(body), "headers": dict(headers), "timeout": timeout}
+        )
         step = self.script.pop(0)
         if isinstance(step, Exception):
             raise step
@@ -198,8 +233,15 @@ def fail(status, code, msg="x", headers=None):
 
 def client(transport, retries=3):
     sleeps = []
-    c = TwirpClient("wss://p.livekit.cloud/", Tokens(), timeout=7, retries=retries, sleep=sleeps.append,
-                    rng=FixedRng(0.0), transport=transport)
+    c = TwirpClient(
+        "wss://p.livekit.cloud/",
+        Tokens(),
+        timeout=7,
+        retries=retries,
+        sleep=sleeps.append,
+        rng=FixedRng(0.0),
+        transport=transport,
+    )
     return c, sleeps
 
 
@@ -208,19 +250,34 @@ def test_call_posts_json_with_headers():
     c, sleeps = client(transport)
     assert c.call("ListPhoneNumbers", {"limit": 5}) == {"items": []}
     sent = transport.requests[0]
-    assert sent["url"] == "https://p.livekit.cloud/twirp/livekit.PhoneNumberService/ListPhoneNumbers"
+    assert (
+        sent["url"] == "https://p.livekit.cloud/twirp/livekit.PhoneNumberService/ListPhoneNumbers"
+    )
     assert sent["body"] == {"limit": 5}
     assert sent["headers"]["Authorization"] == "Bearer tok"
     assert sent["headers"]["Content-Type"] == "application/json"
-    assert str(uuid.UUID(sent["headers"]["X-Livekit-Request-Id"])) == sent["headers"]["X-Livekit-Request-Id"]
+    assert (
+        str(uuid.UUID(sent["headers"]["X-Livekit-Request-Id"]))
+        == sent["headers"]["X-Livekit-Request-Id"]
+    )
     assert sent["timeout"] == 7
     assert sleeps == []
-    assert c.stats.as_dict() == {"calls": 1, "attempts": 1, "retries": 0, "by_method": {"ListPhoneNumbers": 1}}
+    assert c.stats.as_dict() == {
+        "calls": 1,
+        "attempts": 1,
+        "retries": 0,
+        "by_method": {"ListPhoneNumbers": 1},
+    }
 
 
 def test_one_request_id_across_retries_and_a_new_one_per_call():
     transport = ScriptedTransport(
-        errors.TransportError("reset"), fail(503, "unavailable"), fail(502, "unknown"), ok({"a": 1}), ok({"b": 2}))
+        errors.TransportError("reset"),
+        fail(503, "unavailable"),
+        fail(502, "unknown"),
+        ok({"a": 1}),
+        ok({"b": 2}),
+    )
     c, sleeps = client(transport)
     assert c.call("PurchasePhoneNumber", {"phone_numbers": ["+14155550100"]}) == {"a": 1}
     ids = [r["headers"]["X-Livekit-Request-Id"] for r in transport.requests]
@@ -241,7 +298,9 @@ def test_caller_supplied_request_id_is_used():
 
 def test_rate_limit_honours_retry_after():
     transport = ScriptedTransport(
-        fail(429, "resource_exhausted", "rate limit exceeded", {"Retry-After": "2"}), ok({"ok": True}))
+        fail(429, "resource_exhausted", "rate limit exceeded", {"Retry-After": "2"}),
+        ok({"ok": True}),
+    )
     c, sleeps = client(transport)
     assert c.call("UpdatePhoneNumber", {}) == {"ok": True}
     assert sleeps == [2.0]
@@ -269,7 +328,9 @@ def test_client_errors_are_not_retried():
 
 
 def test_quota_is_not_retried():
-    transport = ScriptedTransport(fail(429, "resource_exhausted", "phone number quota exceeded", {"Retry-After": "1"}))
+    transport = ScriptedTransport(
+        fail(429, "resource_exhausted", "phone number quota exceeded", {"Retry-After": "1"})
+    )
     c, sleeps = client(transport)
     with pytest.raises(errors.ResourceExhausted):
         c.call("PurchasePhoneNumber", {})
@@ -284,13 +345,16 @@ def test_tls_errors_are_not_retried():
     assert sleeps == []
 
 
-@pytest.mark.parametrize("body, words", [
-    (b'{"items": [{"id": "PN_1"', "not JSON"),
-    (b"<html>hello</html>", "not JSON"),
-    (b"", "not JSON"),
-    (b"[1, 2]", "not an object"),
-    (b"\xff\xfe", "not JSON"),
-])
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        (b'{"items": [{"id": "PN_1"', "not JSON"),
+        (b"<html>hello</html>", "not JSON"),
+        (b"", "not JSON"),
+        (b"[1, 2]", "not an object"),
+        (b"\xff\xfe", "not JSON"),
+    ],
+)
 def test_bad_success_bodies_raise_a_typed_error(body, words):
     transport = ScriptedTransport(HttpResponse(200, {}, body))
     c, sleeps = client(transport)
@@ -303,7 +367,9 @@ def test_bad_success_bodies_raise_a_typed_error(body, words):
 
 
 def test_html_502_page_then_success():
-    transport = ScriptedTransport(HttpResponse(502, {"Content-Type": "text/html"}, b"<html>502</html>"), ok({}))
+    transport = ScriptedTransport(
+        HttpResponse(502, {"Content-Type": "text/html"}, b"<html>502</html>"), ok({})
+    )
     c, sleeps = client(transport)
     assert c.call("GetPhoneNumber", {}) == {}
     assert len(sleeps) == 1

@@ -1,5 +1,7 @@
 """phone_number_fleet's purchase loop: candidates bought by someone else are replaced, a bounded number of times."""
 
+from __future__ import annotations
+
 import pytest
 
 from ansible_collections.livekit.sip.plugins.module_utils import _errors as errors
@@ -24,9 +26,12 @@ class RivalApi:
     def purchase(self, numbers, sip_dispatch_rule_id=None, request_id=None):
         self.calls.append(list(numbers))
         if len(self.calls) <= self.rivals:
-            body = '{"code": "failed_precondition", "msg": "phone numbers not available: %s"}' % numbers[0]
+            body = f'{{"code": "failed_precondition", "msg": "phone numbers not available: {numbers[0]}"}}'
             raise errors.error_from_response(412, body.encode())
-        return [normalize_record({"e164_format": n, "status": "PHONE_NUMBER_STATUS_PENDING"}) for n in numbers]
+        return [
+            normalize_record({"e164_format": n, "status": "PHONE_NUMBER_STATUS_PENDING"})
+            for n in numbers
+        ]
 
     def list(self, **kwargs):
         # A refused purchase is checked against the project's numbers: the rival is another project.
@@ -35,8 +40,13 @@ class RivalApi:
 
 def fleet_with_candidates(count, offered):
     fleet = FleetPlan([], [], [PoolEntry(0, "US", "415", count, "R")])
-    fleet.choose(fleet.pools[0], [normalize_record({"e164_format": sf(n), "country_code": "US", "area_code": "415"})
-                                  for n in range(offered)])
+    fleet.choose(
+        fleet.pools[0],
+        [
+            normalize_record({"e164_format": sf(n), "country_code": "US", "area_code": "415"})
+            for n in range(offered)
+        ],
+    )
     fleet.finish(release_unlisted=False)
     return fleet
 
@@ -54,7 +64,9 @@ def test_taken_candidates_are_replaced_until_the_purchase_succeeds():
 def test_attempts_are_bounded():
     fleet = fleet_with_candidates(1, 40)
     api = RivalApi(rivals=100)
-    with pytest.raises(PlanError, match="after %d purchases in a row were refused" % module.MAX_PURCHASE_ATTEMPTS):
+    with pytest.raises(
+        PlanError, match="after %d purchases in a row were refused" % module.MAX_PURCHASE_ATTEMPTS
+    ):
         module.buy(api, fleet, "R", [sf(0)], 500, module.Run())
     assert len(api.calls) == module.MAX_PURCHASE_ATTEMPTS
 
@@ -63,7 +75,9 @@ def test_other_purchase_errors_are_not_retried():
     class QuotaApi(RivalApi):
         def purchase(self, numbers, sip_dispatch_rule_id=None, request_id=None):
             self.calls.append(list(numbers))
-            raise errors.error_from_response(429, b'{"code": "resource_exhausted", "msg": "quota exceeded"}')
+            raise errors.error_from_response(
+                429, b'{"code": "resource_exhausted", "msg": "quota exceeded"}'
+            )
 
     api = QuotaApi(0)
     with pytest.raises(errors.LiveKitError, match="quota exceeded"):
