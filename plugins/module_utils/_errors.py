@@ -1,16 +1,43 @@
 # Copyright: livekit.sip contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Typed errors raised by the API client.
+"""Every error the collection's client code raises, and the one table of their codes.
 
 The client layers never call ``fail_json``: they raise one of these, and the module glue turns
-it into ``fail_json(msg=..., error=exc.to_dict())``. Every error carries the Twirp ``code`` (or
-a client-side code such as ``transport`` or ``config``), the HTTP status when there was one,
-and the request id, so that an operator can quote it to support.
+it into ``fail_json(msg=..., error=exc.to_dict())``. Every error carries a ``code`` (the Twirp
+code of the server's answer, or one of the collection's own codes below), the HTTP status when
+there was one, and the request id, so that an operator can quote it to support.
+
+Codes of the collection (``error.code`` in a failed task's result):
+
+=====================  ======================  ============================================
+code                   class                   meaning
+=====================  ======================  ============================================
+config                 ConfigError             unusable settings: URL, credentials, timeout
+invalid_parameter      ParameterError          an option's value; nothing was sent
+invalid_phone_number   InvalidPhoneNumber      a number that is not E.164; nothing was sent
+transport              TransportError          no HTTP answer (refused, reset, DNS)
+timeout                TransportTimeout        no answer within ``timeout`` seconds
+tls                    TLSError                the certificate could not be verified
+malformed_response     ResponseError           a 2xx answer that is not the promised JSON
+pagination             PaginationError         page tokens that loop or stop early
+plan                   PlanError               the entries cannot be reached as asked
+unknown_id             UnknownIds              ``ids`` the project does not hold
+purchase_limit         PurchaseLimitExceeded   the spend guard (``max_purchase``) tripped
+pool_shortfall         PoolShortfall           a pool's search offered too few numbers
+number_unavailable     NumberUnavailable       a number an entry names is not for sale
+wait_timeout           WaitTimeout             numbers still pending after ``wait_timeout``
+=====================  ======================  ============================================
+
+An answer of the server keeps its Twirp code (``not_found``, ``resource_exhausted``, ...; see
+``TWIRP_STATUS``) and is raised as the ApiError subclass of ``_CLASS_BY_CODE``. A StepError (a
+write that failed part-way) takes the code of the error that caused it.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from typing import Dict, Iterable, List, Optional
 
 # Twirp code -> HTTP status, as the generated Twirp server writes them.
 TWIRP_STATUS = {
@@ -60,7 +87,15 @@ class LiveKitError(Exception):
 
     default_code = "unknown"
 
-    def __init__(self, message, code=None, http_status=None, meta=None, request_id=None, hint=None):
+    def __init__(
+        self,
+        message: str,
+        code: Optional[str] = None,
+        http_status: Optional[int] = None,
+        meta: Optional[Dict[str, str]] = None,
+        request_id: Optional[str] = None,
+        hint: Optional[str] = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
@@ -69,15 +104,15 @@ class LiveKitError(Exception):
         self.request_id = request_id
         self.hint = hint
         # How many HTTP attempts the client made before giving up (None: no request sent).
-        self.attempts = None
+        self.attempts: Optional[int] = None
 
-    def __str__(self):
+    def __str__(self) -> str:
         text = self.message
         if self.hint:
             text = f"{text} ({self.hint})"
         return text
 
-    def to_dict(self):
+    def to_dict(self) -> Dict[str, object]:
         """The ``error`` value modules return: plain JSON types only."""
         return {
             "code": self.code,
@@ -186,6 +221,67 @@ class Internal(ApiError):
     default_code = "internal"
 
 
+class PlanError(LiveKitError):
+    """The desired state cannot be reached without breaking a rule the user set."""
+
+    default_code = "plan"
+
+
+class UnknownIds(PlanError):
+    default_code = "unknown_id"
+
+
+class PurchaseLimitExceeded(PlanError):
+    default_code = "purchase_limit"
+
+
+class PoolShortfall(PlanError):
+    """A pool cannot be filled from what the service offers; nothing is bought for it."""
+
+    default_code = "pool_shortfall"
+
+
+class NumberUnavailable(PlanError):
+    """A number an entry names explicitly is not for sale; it has no replacement."""
+
+    default_code = "number_unavailable"
+
+
+class StepError(LiveKitError):
+    """A write failed for some numbers; ``done`` lists the ones it did change.
+
+    The code, status and request id are those of ``cause``, the error of the failed call.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        cause: Optional[LiveKitError] = None,
+        done: Optional[Iterable[str]] = None,
+        failed: Optional[Iterable[str]] = None,
+    ) -> None:
+        kwargs = {}
+        if cause is not None:
+            kwargs = {
+                "code": cause.code,
+                "http_status": cause.http_status,
+                "meta": cause.meta,
+                "request_id": cause.request_id,
+            }
+        super().__init__(message, **kwargs)
+        self.cause = cause
+        self.done: List[str] = list(done or [])
+        self.failed: List[str] = list(failed or [])
+
+
+class WaitTimeout(LiveKitError):
+    default_code = "wait_timeout"
+
+    def __init__(self, message: str, pending: Iterable[str]) -> None:
+        super().__init__(message)
+        self.pending: List[str] = list(pending)
+
+
 _CLASS_BY_CODE = {
     "invalid_argument": InvalidArgument,
     "malformed": InvalidArgument,
@@ -204,7 +300,7 @@ _CLASS_BY_CODE = {
 }
 
 
-def code_for_status(http_status):
+def code_for_status(http_status: Optional[int]) -> str:
     """The Twirp code a client assumes for a non-Twirp body with this HTTP status."""
     if http_status in _STATUS_FALLBACK:
         return _STATUS_FALLBACK[http_status]
@@ -240,7 +336,12 @@ def _parse_twirp_body(body):
     return code, msg, {str(k): str(v) for k, v in meta.items()}
 
 
-def error_from_response(http_status, body, request_id=None, method=None):
+def error_from_response(
+    http_status: Optional[int],
+    body: object,
+    request_id: Optional[str] = None,
+    method: Optional[str] = None,
+) -> ApiError:
     """Build the typed error for a non-2xx answer.
 
     A Twirp JSON body gives the code and message; anything else (an HTML page from a proxy, an
@@ -264,3 +365,24 @@ def error_from_response(http_status, body, request_id=None, method=None):
         request_id=request_id,
         hint=_HINTS.get(code),
     )
+
+
+# Twirp codes with which a purchase refuses numbers that are no longer for sale.
+NOT_AVAILABLE_CODES = ("failed_precondition", "not_found", "already_exists", "aborted")
+_E164_IN_TEXT = re.compile(r"\+[0-9]{8,15}")
+
+
+def refused_numbers(error: Optional[LiveKitError], requested: Iterable[str]) -> List[str]:
+    """The requested numbers a refused purchase says are not for sale, or [] for other errors.
+
+    The numbers are read from the error's ``numbers`` meta when the server sends it, else from
+    its message; only numbers of the request count. The server's text is not a contract, which
+    is why this reading lives here, beside the other readings of the server's errors.
+    """
+    if error is None or error.code not in NOT_AVAILABLE_CODES:
+        return []
+    named = set()
+    for key in ("numbers", "phone_numbers", "phone_number"):
+        named.update(part.strip() for part in str(error.meta.get(key, "")).split(","))
+    named.update(_E164_IN_TEXT.findall(str(error)))
+    return [number for number in requested if number in named]

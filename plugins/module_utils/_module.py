@@ -1,20 +1,30 @@
 # Copyright: livekit.sip contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Glue shared by the modules: the connection options, dependency checks, error reporting.
+"""Glue shared by the modules: options, dependency checks, error reporting, check mode.
 
-This is the only layer that talks to AnsibleModule; everything below raises LiveKitError.
+This is the only layer that talks to AnsibleModule; everything below raises LiveKitError. The
+writing modules (``phone_number``, ``phone_number_fleet``) share ``write_argument_spec``
+(documented by the doc fragment ``livekit.sip.writes``), ``check_write_params``,
+``settings`` and ``exit_check_mode``.
 """
 
 from __future__ import annotations
 
 import re
 import traceback
+from typing import Dict, Optional
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.livekit.sip.plugins.module_utils._api import PhoneNumberApi
 from ansible_collections.livekit.sip.plugins.module_utils._auth import TokenSource
-from ansible_collections.livekit.sip.plugins.module_utils._errors import ConfigError, LiveKitError
+from ansible_collections.livekit.sip.plugins.module_utils._errors import (
+    ConfigError,
+    LiveKitError,
+    ParameterError,
+)
+from ansible_collections.livekit.sip.plugins.module_utils._execute import Settings, api_calls
+from ansible_collections.livekit.sip.plugins.module_utils._plan import Plan, diff, predict
 from ansible_collections.livekit.sip.plugins.module_utils._twirp import TwirpClient, is_retryable
 
 try:
@@ -51,6 +61,89 @@ def auth_argument_spec(**extra):
     spec = {name: dict(option) for name, option in AUTH_ARGUMENT_SPEC.items()}
     spec.update(extra)
     return spec
+
+
+# The spend guard's name, and the alias kept for phone_number's first name of it.
+SPEND_OPTION = "max_purchase"
+SPEND_ALIAS = "purchase_limit"
+
+# Upper bounds of the writing modules' sizing options (all start at 1).
+WRITE_BOUNDS = {"workers": 32, "page_size": 1000, "batch_size": 1000}
+
+
+def write_argument_spec(max_purchase: Optional[int] = None, batch_size: bool = False, **extra):
+    """The connection options, the writing modules' common options, and a module's own.
+
+    ``max_purchase`` is the module's default spend guard (None: no limit). ``batch_size``
+    adds that option (phone_number_fleet); without it, one call carries a rule's numbers.
+    """
+    spend = {"type": "int", "aliases": [SPEND_ALIAS]}
+    if max_purchase is not None:
+        spend["default"] = max_purchase
+    common = {
+        "wait": {"type": "bool", "default": False},
+        "wait_timeout": {"type": "int", "default": 300},
+        "workers": {"type": "int", "default": 8},
+        "page_size": {"type": "int", "default": 500},
+        SPEND_OPTION: spend,
+    }
+    if batch_size:
+        common["batch_size"] = {"type": "int", "default": 500}
+    common.update(extra)
+    return auth_argument_spec(**common)
+
+
+def spend_option(params: Dict[str, object]) -> str:
+    """The spend guard's name as the user wrote it, for messages that quote it."""
+    return SPEND_ALIAS if params.get(SPEND_ALIAS) is not None else SPEND_OPTION
+
+
+def check_write_params(params: Dict[str, object]) -> None:
+    """Validate the common options as argument_spec cannot; raises ParameterError."""
+    for name, bound in WRITE_BOUNDS.items():
+        if name in params and not 1 <= params[name] <= bound:
+            raise ParameterError(
+                "%s must be between 1 and %d, not %d" % (name, bound, params[name])
+            )
+    if params["wait_timeout"] < 0:
+        raise ParameterError("wait_timeout must be 0 or more, not %d" % params["wait_timeout"])
+    limit = params[SPEND_OPTION]
+    if limit is not None and limit < 0:
+        raise ParameterError("%s must be 0 or more, not %d" % (spend_option(params), limit))
+
+
+def settings(params: Dict[str, object]) -> Settings:
+    """How the executor carries out the run, from the common options."""
+    return Settings(
+        workers=params["workers"],
+        page_size=params["page_size"],
+        batch_size=params.get("batch_size"),
+        wait=params["wait"],
+        wait_timeout=params["wait_timeout"],
+    )
+
+
+def planned(plan: Plan) -> Dict[str, object]:
+    """The result keys a plan fills before it is carried out (and in check mode)."""
+    return {
+        "changed": plan.changed,
+        "purchased": plan.purchased,
+        "routed": plan.routed,
+        "released": list(plan.releases),
+    }
+
+
+def exit_check_mode(module, api, current, plan: Plan, **extra) -> None:
+    """In check mode, report the plan as if carried out and exit; otherwise return at once."""
+    if not module.check_mode:
+        return
+    result = planned(plan)
+    if module._diff:
+        result["diff"] = diff(current, plan)
+    result["phone_numbers"] = predict(current, plan)
+    result["api_calls"] = api_calls(api)
+    result.update(extra)
+    module.exit_json(**result)
 
 
 def check_dependencies(module):
@@ -113,12 +206,6 @@ def build_client(module):
         retries=params["retries"],
         validate_certs=params["validate_certs"],
     )
-
-
-def api_calls(api):
-    """The ``api_calls`` return value: logical calls, HTTP attempts and retries made so far."""
-    stats = api.twirp.stats.as_dict()
-    return {name: stats[name] for name in ("calls", "attempts", "retries")}
 
 
 def build_api(module):

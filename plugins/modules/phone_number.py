@@ -16,12 +16,15 @@ description:
   - The project's numbers are read with one paged listing; writes are made only where the
     numbers differ from what was asked, so a second identical run changes nothing.
   - B(Buying costs money and releasing is irreversible:) a released number goes back to the
-    shared pool, where anyone may buy it. Use check mode and O(purchase_limit) to stay in control.
+    shared pool, where anyone may buy it. Use check mode and O(max_purchase) to stay in control.
+  - This is the one-entry case of M(livekit.sip.phone_number_fleet): the same planner and the
+    same executor, for numbers that share one O(state) and one O(sip_dispatch_rule_id).
 author:
   - livekit.sip contributors (!UNKNOWN)
 extends_documentation_fragment:
   - livekit.sip.auth
   - livekit.sip.auth.attributes
+  - livekit.sip.writes
 attributes:
   check_mode:
     support: full
@@ -62,39 +65,16 @@ options:
       - When not set, routing is left alone and new numbers are bought without a rule, so they
         stay V(offline) until routed.
     type: str
-  wait:
+  max_purchase:
     description:
-      - Wait until none of the numbers is V(pending) (being provisioned).
-    type: bool
-    default: false
-  wait_timeout:
-    description:
-      - Seconds to wait with O(wait=true). The task fails naming the numbers still pending.
-    type: int
-    default: 300
-  purchase_limit:
-    description:
-      - The most numbers this task may buy. When the run would buy more, the task fails before
-        anything is bought (in check mode too).
+      - The most numbers this task may buy (the spend guard). When the run would buy more, the
+        task fails before anything is bought (in check mode too).
       - No limit when not set.
+      - O(purchase_limit) is the name this option had first; it remains an alias, and messages
+        quote the name the task used.
     type: int
-  workers:
-    description:
-      - How many routing updates run at the same time (1 to 32).
-    type: int
-    default: 8
-  page_size:
-    description:
-      - How many numbers to ask the server for per page when reading the project's numbers
-        (1 to 1000).
-    type: int
-    default: 500
-notes:
-  - A purchase or release whose answer is lost is repeated with the same request id (see
-    O(retries)); if its outcome is still unknown, the project's numbers are listed to find out,
-    so a number is never bought twice.
-  - When a task fails part-way, RV(purchased), RV(routed) and RV(released) still list what was
-    done.
+    aliases: [purchase_limit]
+    version_added: 0.2.0
 seealso:
   - module: livekit.sip.phone_number_search
   - module: livekit.sip.phone_number_info
@@ -121,7 +101,7 @@ EXAMPLES = r"""
       - "+1 (415) 204-5605"
       - "+14152051456"
     sip_dispatch_rule_id: SDR_support
-    purchase_limit: 2
+    max_purchase: 2
     wait: true
     wait_timeout: 120
 
@@ -263,7 +243,8 @@ purchased:
   elements: str
   sample: ["+14155550100"]
 routed:
-  description: Held numbers routed to O(sip_dispatch_rule_id) (in check mode, that would be), E.164.
+  description:
+    - Held numbers whose dispatch rule the task set (in check mode, would set), E.164.
   returned: always
   type: list
   elements: str
@@ -274,6 +255,35 @@ released:
   type: list
   elements: str
   sample: []
+pending:
+  description: The numbers still pending when O(wait_timeout) ran out.
+  returned: when O(wait=true) timed out
+  type: list
+  elements: str
+  sample: ["+14155550100"]
+api_calls:
+  description:
+    - The requests the task made to the server, the repeated ones included (see O(retries)), also
+      when it fails part-way.
+    - A run that needs many repeats is talking over a poor link or to a busy service; raise
+      O(retries) when tasks fail after running out of them.
+  returned: when the options were valid
+  type: dict
+  sample: {calls: 6, attempts: 7, retries: 1}
+  version_added: 0.2.0
+  contains:
+    calls:
+      description: API calls made; a call repeated after a failure counts once.
+      type: int
+      returned: always
+    attempts:
+      description: HTTP requests sent, repeats included.
+      type: int
+      returned: always
+    retries:
+      description: Repeats made, RV(api_calls.attempts) minus RV(api_calls.calls).
+      type: int
+      returned: always
 error:
   description:
     - What went wrong, when the task failed. C(msg) says the same on one line.
@@ -285,7 +295,9 @@ error:
         - The Twirp error code from the server (for example V(not_found), V(unauthenticated),
           V(resource_exhausted)), or a code of the collection for errors found before or
           without an answer (V(invalid_phone_number), V(invalid_parameter), V(config),
-          V(transport), V(timeout), V(tls), V(malformed_response), V(pagination)).
+          V(transport), V(timeout), V(tls), V(malformed_response), V(pagination), V(plan),
+          V(unknown_id), V(purchase_limit), V(pool_shortfall), V(number_unavailable),
+          V(wait_timeout)).
       type: str
       returned: always
     message:
@@ -304,12 +316,6 @@ error:
       description: Details the server attached to the error (Twirp C(meta)), all values strings.
       type: dict
       returned: always
-pending:
-  description: The numbers still pending when O(wait_timeout) ran out.
-  returned: when O(wait=true) timed out
-  type: list
-  elements: str
-  sample: ["+14155550100"]
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -320,40 +326,27 @@ from ansible_collections.livekit.sip.plugins.module_utils._errors import (
     ParameterError,
 )
 from ansible_collections.livekit.sip.plugins.module_utils._execute import (
-    StepError,
-    WaitTimeout,
+    Progress,
     by_number,
+    execute,
     held_records,
-    purchase,
-    release,
-    route,
-    wait_settled,
+    settle,
 )
 from ansible_collections.livekit.sip.plugins.module_utils._module import (
-    auth_argument_spec,
     build_api,
+    check_write_params,
+    exit_check_mode,
     fail_with,
+    settings,
+    spend_option,
+    write_argument_spec,
 )
-from ansible_collections.livekit.sip.plugins.module_utils._planning import diff, make_plan, predict
-
-MAX_WORKERS = 32
-MAX_PAGE_SIZE = 1000
+from ansible_collections.livekit.sip.plugins.module_utils._plan import diff, plan_numbers
 
 
 def check_params(params):
     """Validate what argument_spec cannot; raises ParameterError before any request."""
-    if not 1 <= params["workers"] <= MAX_WORKERS:
-        raise ParameterError(
-            "workers must be between 1 and %d, not %d" % (MAX_WORKERS, params["workers"])
-        )
-    if not 1 <= params["page_size"] <= MAX_PAGE_SIZE:
-        raise ParameterError(
-            "page_size must be between 1 and %d, not %d" % (MAX_PAGE_SIZE, params["page_size"])
-        )
-    if params["wait_timeout"] < 0:
-        raise ParameterError("wait_timeout must be 0 or more, not %d" % params["wait_timeout"])
-    if params["purchase_limit"] is not None and params["purchase_limit"] < 0:
-        raise ParameterError("purchase_limit must be 0 or more, not %d" % params["purchase_limit"])
+    check_write_params(params)
     rule = params["sip_dispatch_rule_id"]
     if rule is not None and not rule.strip():
         # The API can set a rule but has no way to clear one.
@@ -373,62 +366,13 @@ def check_params(params):
     return numbers, ids, rule.strip() if rule is not None else None
 
 
-class Run:
-    """What the run did so far, so that a failure part-way still reports it."""
-
-    def __init__(self):
-        self.purchased = []
-        self.routed = []
-        self.released = []
-        self.records = {}
-
-    def result(self):
-        return {
-            "changed": bool(self.purchased or self.routed or self.released),
-            "purchased": list(self.purchased),
-            "routed": list(self.routed),
-            "released": list(self.released),
-        }
-
-
-def execute(api, plan, params, run):
-    page_size = params["page_size"]
-    for rule, numbers in plan.purchase:
-        try:
-            records = purchase(api, numbers, rule, page_size)
-        except StepError as exc:
-            run.purchased.extend(exc.done)
-            raise
-        run.purchased.extend(numbers)
-        run.records.update(by_number(records))
-    if plan.route:
-        try:
-            route(api, plan.route, params["workers"], page_size)
-        except StepError as exc:
-            run.routed.extend(exc.done)
-            raise
-        run.routed.extend(plan.routed)
-    if plan.release:
-        try:
-            release(api, plan.release, page_size)
-        except StepError as exc:
-            run.released.extend(exc.done)
-            raise
-        run.released.extend(plan.release)
-
-
 def main():
     module = AnsibleModule(
-        argument_spec=auth_argument_spec(
+        argument_spec=write_argument_spec(
             phone_numbers={"type": "list", "elements": "str", "aliases": ["phone_number"]},
             ids={"type": "list", "elements": "str"},
             state={"type": "str", "default": "present", "choices": ["present", "absent"]},
             sip_dispatch_rule_id={"type": "str"},
-            wait={"type": "bool", "default": False},
-            wait_timeout={"type": "int", "default": 300},
-            purchase_limit={"type": "int"},
-            workers={"type": "int", "default": 8},
-            page_size={"type": "int", "default": 500},
         ),
         mutually_exclusive=[("phone_numbers", "ids")],
         required_one_of=[("phone_numbers", "ids")],
@@ -441,48 +385,37 @@ def main():
         fail_with(module, exc)
 
     api = build_api(module)
-    run = Run()
+    run = settings(params)
+    progress = Progress(api)
     try:
-        current = held_records(api, params["page_size"])
-        plan = make_plan(
+        current = held_records(api, run.page_size)
+        planner = plan_numbers(
             current,
             params["state"],
             numbers=numbers,
             ids=ids,
             rule=rule,
-            purchase_limit=params["purchase_limit"],
+            max_purchase=params["max_purchase"],
+            option=spend_option(params),
         )
     except LiveKitError as exc:
-        fail_with(module, exc, **run.result())
-
-    result = {
-        "changed": plan.changed,
-        "purchased": plan.purchased,
-        "routed": plan.routed,
-        "released": list(plan.release),
-    }
-    if module.check_mode:
-        if module._diff:
-            result["diff"] = diff(current, plan)
-        result["phone_numbers"] = predict(current, plan)
-        module.exit_json(**result)
+        fail_with(module, exc, **progress.result())
+    plan = planner.plan
+    exit_check_mode(module, api, current, plan)
 
     try:
-        execute(api, plan, params, run)
-        records = current
-        if params["wait"] and plan.state == "present":
-            records = wait_settled(api, plan.targets, params["wait_timeout"], params["page_size"])
-        elif plan.changed:
-            records = held_records(api, params["page_size"])
-    except WaitTimeout as exc:
-        fail_with(module, exc, pending=exc.pending, **run.result())
+        # A refused purchase is reported as the server gave it: this module documents the
+        # server's codes (not_found, ...) for numbers that are not for sale.
+        execute(api, planner, run, progress, recover_taken=False)
+        records = settle(api, planner, run, progress, current)
     except LiveKitError as exc:
-        fail_with(module, exc, **run.result())
+        fail_with(module, exc, **progress.result())
 
     index = by_number(records)
-    for number, record in run.records.items():
+    for number, record in progress.records.items():
         index.setdefault(number, record)
     after = [index[n] for n in plan.targets if n in index]
+    result = progress.result()
     result["phone_numbers"] = after
     if module._diff:
         result["diff"] = diff(current, plan, after)

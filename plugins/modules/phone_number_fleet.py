@@ -35,6 +35,7 @@ author:
 extends_documentation_fragment:
   - livekit.sip.auth
   - livekit.sip.auth.attributes
+  - livekit.sip.writes
 attributes:
   check_mode:
     support: full
@@ -99,37 +100,16 @@ options:
     default: false
   max_purchase:
     description:
-      - The most numbers this task may buy, counting explicit numbers and pool shortfalls.
-        When the run would buy more, the task fails before searching or buying anything (in
-        check mode too), naming what it would buy.
+      - The most numbers this task may buy (the spend guard), counting explicit numbers and
+        pool shortfalls. When the run would buy more, the task fails before searching or
+        buying anything (in check mode too), naming what it would buy.
       - The default keeps a typo in a pool's count (V(100) for V(10)) from buying a hundred
         numbers; raise it deliberately for a large rollout.
+      - O(purchase_limit), the name M(livekit.sip.phone_number) gave this option first, is an
+        alias; messages quote the name the task used.
     type: int
     default: 10
-  wait:
-    description:
-      - Wait until none of the numbers the entries account for is V(pending) (being
-        provisioned). This covers the numbers bought, and numbers an earlier run bought that
-        are still provisioned, so that repeating a run that failed with O(wait_timeout) waits
-        for them.
-    type: bool
-    default: false
-  wait_timeout:
-    description:
-      - Seconds to wait with O(wait=true). The task fails naming the numbers still pending.
-    type: int
-    default: 300
-  workers:
-    description:
-      - How many routing updates run at the same time (1 to 32).
-    type: int
-    default: 8
-  page_size:
-    description:
-      - How many numbers to ask the server for per page when reading the project's numbers
-        (1 to 1000).
-    type: int
-    default: 500
+    aliases: [purchase_limit]
   batch_size:
     description:
       - The most numbers one purchase or one release call carries (1 to 1000). More numbers
@@ -142,8 +122,6 @@ options:
     version_added: 0.1.0
 notes:
   - Searching costs nothing; the searches of check mode are real requests.
-  - When a task fails part-way, RV(purchased), RV(routed) and RV(released) still list what was
-    done.
 seealso:
   - module: livekit.sip.phone_number
   - module: livekit.sip.phone_number_info
@@ -307,13 +285,14 @@ phone_numbers:
       type: str
       returned: always
 purchased:
-  description: Numbers bought (in check mode, that would be bought), E.164, explicit numbers and pool candidates alike.
+  description: Numbers bought (in check mode, that would be bought), E.164.
   returned: always
   type: list
   elements: str
   sample: ["+16502047240", "+12122019609"]
 routed:
-  description: Held numbers routed to their entry's dispatch rule (in check mode, that would be), E.164.
+  description:
+    - Held numbers whose dispatch rule the task set (in check mode, would set), E.164.
   returned: always
   type: list
   elements: str
@@ -326,14 +305,12 @@ released:
   type: list
   elements: str
   sample: []
-unlisted:
-  description:
-    - Numbers the project held before the run that no entry accounts for, E.164. With
-      O(release_unlisted=true) they are released too.
-  returned: success
+pending:
+  description: The numbers still pending when O(wait_timeout) ran out.
+  returned: when O(wait=true) timed out
   type: list
   elements: str
-  sample: ["+14152045605"]
+  sample: ["+14155550100"]
 api_calls:
   description:
     - The requests the task made to the server, the repeated ones included (see O(retries)), also
@@ -356,6 +333,46 @@ api_calls:
       description: Repeats made, RV(api_calls.attempts) minus RV(api_calls.calls).
       type: int
       returned: always
+error:
+  description:
+    - What went wrong, when the task failed. C(msg) says the same on one line.
+  returned: failure
+  type: dict
+  contains:
+    code:
+      description:
+        - The Twirp error code from the server (for example V(not_found), V(unauthenticated),
+          V(resource_exhausted)), or a code of the collection for errors found before or
+          without an answer (V(invalid_phone_number), V(invalid_parameter), V(config),
+          V(transport), V(timeout), V(tls), V(malformed_response), V(pagination), V(plan),
+          V(unknown_id), V(purchase_limit), V(pool_shortfall), V(number_unavailable),
+          V(wait_timeout)).
+      type: str
+      returned: always
+    message:
+      description: The error message.
+      type: str
+      returned: always
+    http_status:
+      description: The HTTP status of the answer, or V(null) when there was none.
+      type: int
+      returned: always
+    request_id:
+      description: The C(X-Livekit-Request-Id) of the failed call, or V(null) when no call was made.
+      type: str
+      returned: always
+    meta:
+      description: Details the server attached to the error (Twirp C(meta)), all values strings.
+      type: dict
+      returned: always
+unlisted:
+  description:
+    - Numbers the project held before the run that no entry accounts for, E.164. With
+      O(release_unlisted=true) they are released too.
+  returned: success
+  type: list
+  elements: str
+  sample: ["+14152045605"]
 pools:
   description: One item per pool entry, in the order of O(entries).
   returned: success
@@ -404,60 +421,32 @@ pools:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.livekit.sip.plugins.module_utils._entries import parse_entries
 from ansible_collections.livekit.sip.plugins.module_utils._errors import (
     LiveKitError,
     ParameterError,
 )
 from ansible_collections.livekit.sip.plugins.module_utils._execute import (
-    StepError,
-    WaitTimeout,
-    by_number,
-    held_records,
-    purchase,
-    release,
-    route,
-    wait_settled,
-)
-from ansible_collections.livekit.sip.plugins.module_utils._fleet import (
-    FleetPlan,
-    parse_entries,
-    pool_order,
-    taken_numbers,
+    Progress,
+    execute,
+    read_and_plan,
+    settle,
 )
 from ansible_collections.livekit.sip.plugins.module_utils._module import (
-    api_calls,
-    auth_argument_spec,
     build_api,
+    check_write_params,
+    exit_check_mode,
     fail_with,
+    settings,
+    spend_option,
+    write_argument_spec,
 )
-from ansible_collections.livekit.sip.plugins.module_utils._planning import PlanError, diff, predict
-
-MAX_WORKERS = 32
-MAX_PAGE_SIZE = 1000
-MAX_BATCH_SIZE = 1000
-# Each attempt replaces at least one candidate someone else bought; the bound keeps a busy
-# inventory from turning one task into an unbounded series of purchase calls.
-MAX_PURCHASE_ATTEMPTS = 10
+from ansible_collections.livekit.sip.plugins.module_utils._plan import diff
 
 
 def check_params(params):
     """Validate what argument_spec cannot; raises ParameterError before any request."""
-    if not 1 <= params["workers"] <= MAX_WORKERS:
-        raise ParameterError(
-            "workers must be between 1 and %d, not %d" % (MAX_WORKERS, params["workers"])
-        )
-    if not 1 <= params["page_size"] <= MAX_PAGE_SIZE:
-        raise ParameterError(
-            "page_size must be between 1 and %d, not %d" % (MAX_PAGE_SIZE, params["page_size"])
-        )
-    if not 1 <= params["batch_size"] <= MAX_BATCH_SIZE:
-        raise ParameterError(
-            "batch_size must be between 1 and %d, not %d" % (MAX_BATCH_SIZE, params["batch_size"])
-        )
-    if params["wait_timeout"] < 0:
-        raise ParameterError("wait_timeout must be 0 or more, not %d" % params["wait_timeout"])
-    if params["max_purchase"] < 0:
-        raise ParameterError("max_purchase must be 0 or more, not %d" % params["max_purchase"])
+    check_write_params(params)
     numbers, pools = parse_entries(params["entries"])
     if params["release_unlisted"] and not numbers and not pools:
         raise ParameterError(
@@ -467,118 +456,13 @@ def check_params(params):
     return numbers, pools
 
 
-class Run:
-    """What the run did so far, so that a failure part-way still reports it."""
-
-    def __init__(self, api=None):
-        self.api = api
-        self.purchased = []
-        self.routed = []
-        self.released = []
-
-    def result(self):
-        result = {
-            "changed": bool(self.purchased or self.routed or self.released),
-            "purchased": list(self.purchased),
-            "routed": list(self.routed),
-            "released": list(self.released),
-        }
-        if self.api is not None:
-            result["api_calls"] = api_calls(self.api)
-        return result
-
-
-def plan_fleet(api, params, numbers, pools):
-    """Read the project, search for pools that fall short, and plan; no writes."""
-    current = held_records(api, params["page_size"])
-    fleet = FleetPlan(current, numbers, pools)
-    fleet.check_spend(params["max_purchase"])
-    by_index = {pool.entry.index: pool for pool in fleet.pools}
-    for entry in pool_order([pool.entry for pool in fleet.pools]):
-        pool = by_index[entry.index]
-        if pool.shortfall:
-            offered = api.search(
-                entry.country_code, entry.area_code or None, limit=fleet.search_limit(pool)
-            )
-            fleet.choose(pool, offered)
-    fleet.check_shortfalls()
-    fleet.finish(params["release_unlisted"])
-    return current, fleet
-
-
-def buy(api, fleet, rule, numbers, page_size, run):
-    """One purchase for ``numbers``; candidates taken meanwhile are replaced and it is repeated.
-
-    Returns the numbers bought, which differ from ``numbers`` when candidates were replaced or
-    were found held by the project (bought by a concurrent run).
-    """
-    for _dummy in range(MAX_PURCHASE_ATTEMPTS):
-        try:
-            purchase(api, numbers, rule, page_size)
-        except StepError as exc:
-            run.purchased.extend(exc.done)
-            taken = [] if exc.done else taken_numbers(exc.cause, numbers)
-            if not taken:
-                raise
-            # Refused numbers the project holds by now were bought by a run converging the same
-            # project at the same time: they count as held. Only the others need replacements.
-            ours = {n: r for n, r in by_number(held_records(api, page_size)).items() if n in taken}
-            fleet.plan.route.extend(fleet.adopt(ours))
-            numbers = [n for n in numbers if n not in ours]
-            lost = [n for n in taken if n not in ours]
-            if lost:
-                numbers = fleet.replace_taken(numbers, lost)
-            if not numbers:
-                return numbers
-            continue
-        run.purchased.extend(numbers)
-        return numbers
-    raise PlanError(
-        "gave up buying numbers for dispatch rule %s after %d purchases in a row were refused "
-        "because candidates had been bought by someone else"
-        % (rule or "(none)", MAX_PURCHASE_ATTEMPTS)
-    )
-
-
-def batches(items, size):
-    """``items`` in consecutive slices of at most ``size``."""
-    return [items[start : start + size] for start in range(0, len(items), size)]
-
-
-def execute(api, fleet, params, run):
-    plan = fleet.plan
-    for position, (rule, numbers) in enumerate(plan.purchase):
-        bought = []
-        for batch in batches(numbers, params["batch_size"]):
-            bought.extend(buy(api, fleet, rule, batch, params["page_size"], run))
-        plan.purchase[position] = (rule, bought)
-    if plan.route:
-        try:
-            route(api, plan.route, params["workers"], params["page_size"])
-        except StepError as exc:
-            run.routed.extend(exc.done)
-            raise
-        run.routed.extend(plan.routed)
-    for batch in batches(plan.release, params["batch_size"]):
-        try:
-            release(api, batch, params["page_size"])
-        except StepError as exc:
-            run.released.extend(exc.done)
-            raise
-        run.released.extend(batch)
-
-
 def main():
     module = AnsibleModule(
-        argument_spec=auth_argument_spec(
+        argument_spec=write_argument_spec(
+            max_purchase=10,
+            batch_size=True,
             entries={"type": "list", "elements": "dict", "required": True},
             release_unlisted={"type": "bool", "default": False},
-            max_purchase={"type": "int", "default": 10},
-            wait={"type": "bool", "default": False},
-            wait_timeout={"type": "int", "default": 300},
-            workers={"type": "int", "default": 8},
-            page_size={"type": "int", "default": 500},
-            batch_size={"type": "int", "default": 500},
         ),
         supports_check_mode=True,
     )
@@ -589,52 +473,40 @@ def main():
         fail_with(module, exc)
 
     api = build_api(module)
-    run = Run(api)
+    run = settings(params)
+    progress = Progress(api)
     try:
-        current, fleet = plan_fleet(api, params, numbers, pools)
-    except LiveKitError as exc:
-        fail_with(module, exc, **run.result())
-
-    plan = fleet.plan
-    result = {
-        "changed": plan.changed,
-        "purchased": plan.purchased,
-        "routed": plan.routed,
-        "released": list(plan.release),
-        "unlisted": list(fleet.unlisted),
-    }
-    if module.check_mode:
-        if module._diff:
-            result["diff"] = diff(current, plan)
-        module.exit_json(
-            phone_numbers=predict(current, plan),
-            pools=fleet.pool_results(),
-            api_calls=api_calls(api),
-            **result,
+        current, planner = read_and_plan(
+            api,
+            run,
+            numbers,
+            pools,
+            release_unlisted=params["release_unlisted"],
+            max_purchase=params["max_purchase"],
+            option=spend_option(params),
         )
+    except LiveKitError as exc:
+        fail_with(module, exc, **progress.result())
+    plan = planner.plan
+    exit_check_mode(
+        module, api, current, plan, unlisted=list(plan.unlisted), pools=planner.pool_results()
+    )
 
     try:
-        execute(api, fleet, params, run)
-        records = current
-        # Numbers held but still pending count too: a run repeated after a wait_timeout must
-        # wait for the numbers the first run bought, not return while they are provisioned.
-        if params["wait"] and (run.purchased or fleet.pending()):
-            records = wait_settled(
-                api, fleet.accounted(), params["wait_timeout"], params["page_size"]
-            )
-        elif plan.changed:
-            records = held_records(api, params["page_size"])
-    except WaitTimeout as exc:
-        fail_with(module, exc, pending=exc.pending, **run.result())
+        execute(api, planner, run, progress)
+        records = settle(api, planner, run, progress, current)
     except LiveKitError as exc:
-        fail_with(module, exc, **run.result())
+        fail_with(module, exc, **progress.result())
 
-    result.update(run.result())
+    result = progress.result()
     if module._diff:
-        # After the purchases: candidates bought by someone else meanwhile were replaced.
-        plan.targets = [record["e164_format"] for record in current] + plan.purchased
         result["diff"] = diff(current, plan)
-    module.exit_json(phone_numbers=records, pools=fleet.pool_results(set(run.purchased)), **result)
+    module.exit_json(
+        phone_numbers=records,
+        unlisted=list(plan.unlisted),
+        pools=planner.pool_results(set(progress.purchased)),
+        **result,
+    )
 
 
 if __name__ == "__main__":

@@ -8,16 +8,15 @@ import pytest
 
 from ansible_collections.livekit.sip.plugins.module_utils import _errors as errors
 from ansible_collections.livekit.sip.plugins.module_utils._api import ListResult
+from ansible_collections.livekit.sip.plugins.module_utils._errors import StepError, WaitTimeout
 from ansible_collections.livekit.sip.plugins.module_utils._execute import (
-    StepError,
-    WaitTimeout,
     outcome_unknown,
     purchase,
     release,
     route,
     wait_settled,
 )
-from ansible_collections.livekit.sip.plugins.module_utils._planning import Route
+from ansible_collections.livekit.sip.plugins.module_utils._plan import Route
 from ansible_collections.livekit.sip.plugins.module_utils._records import normalize_record
 
 A, B, C = "+14155550101", "+14155550102", "+14155550103"

@@ -1,4 +1,4 @@
-"""Fleet planning: entries, pools counting held numbers, candidates, the spend guard. No I/O."""
+"""The planner with pools: entries, pools counting held numbers, candidates, the spend guard. No I/O."""
 
 from __future__ import annotations
 
@@ -7,21 +7,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.livekit.sip.plugins.module_utils import _errors as errors
-from ansible_collections.livekit.sip.plugins.module_utils._errors import ParameterError
-from ansible_collections.livekit.sip.plugins.module_utils._fleet import (
-    FleetPlan,
+from ansible_collections.livekit.sip.plugins.module_utils._entries import (
     NumberEntry,
-    NumberUnavailable,
     PoolEntry,
-    PoolShortfall,
     parse_entries,
-    pool_order,
-    taken_numbers,
 )
-from ansible_collections.livekit.sip.plugins.module_utils._planning import (
+from ansible_collections.livekit.sip.plugins.module_utils._errors import (
+    NumberUnavailable,
+    ParameterError,
+    PoolShortfall,
     PurchaseLimitExceeded,
+    refused_numbers,
+)
+from ansible_collections.livekit.sip.plugins.module_utils._plan import (
+    Planner,
     Route,
     diff,
+    pool_order,
     predict,
 )
 from ansible_collections.livekit.sip.plugins.module_utils._records import normalize_record
@@ -174,7 +176,7 @@ def test_duplicate_numbers_merge_when_they_agree_and_fail_when_not():
 
 def test_held_matching_numbers_count_and_only_the_shortfall_is_bought():
     current = [rec(sf(1), rules=["R"]), rec(sf(2), "offline"), rec(ny(1), rules=["R"])]
-    fleet = FleetPlan(current, [], [pool(0, 3, rule="R")])
+    fleet = Planner(current, [], [pool(0, 3, rule="R")])
     (p,) = fleet.pools
     assert p.claimed == [sf(1), sf(2)]
     assert p.shortfall == 1
@@ -183,32 +185,32 @@ def test_held_matching_numbers_count_and_only_the_shortfall_is_bought():
 
 def test_numbers_named_by_entries_do_not_count_for_pools():
     current = [rec(sf(1)), rec(sf(2)), rec(sf(3))]
-    fleet = FleetPlan(current, [number(0, sf(1)), number(1, sf(2), state="absent")], [pool(2, 2)])
+    fleet = Planner(current, [number(0, sf(1)), number(1, sf(2), state="absent")], [pool(2, 2)])
     assert fleet.pools[0].claimed == [sf(3)]
     assert fleet.pools[0].shortfall == 1
 
 
 def test_a_number_routed_elsewhere_counts_and_is_rerouted_to_the_pools_rule():
     current = [rec(sf(1), rules=["OTHER"])]
-    fleet = FleetPlan(current, [], [pool(0, 1, rule="R")])
+    fleet = Planner(current, [], [pool(0, 1, rule="R")])
     plan = fleet.finish(release_unlisted=False)
     assert fleet.pools[0].claimed == [sf(1)]
-    assert plan.purchase == []
-    assert plan.route == [Route(sf(1), "PN_550001", ["OTHER"], "R")]
+    assert plan.purchases == []
+    assert plan.routes == [Route(sf(1), "PN_550001", ["OTHER"], "R")]
 
 
 def test_a_pool_without_rule_leaves_routing_alone():
-    fleet = FleetPlan([rec(sf(1), rules=["OTHER"])], [], [pool(0, 1)])
+    fleet = Planner([rec(sf(1), rules=["OTHER"])], [], [pool(0, 1)])
     plan = fleet.finish(release_unlisted=False)
     assert not plan.changed
 
 
 def test_numbers_already_on_the_rule_are_preferred_so_a_rerun_routes_nothing():
     current = [rec(sf(1), rules=["OTHER"]), rec(sf(2)), rec(sf(3), rules=["R"])]
-    fleet = FleetPlan(current, [], [pool(0, 1, rule="R")])
+    fleet = Planner(current, [], [pool(0, 1, rule="R")])
     assert fleet.pools[0].claimed == [sf(3)]
     # Unrouted numbers come before numbers routed to another rule.
-    fleet = FleetPlan(current, [], [pool(0, 2, rule="R2")])
+    fleet = Planner(current, [], [pool(0, 2, rule="R2")])
     assert fleet.pools[0].claimed == [sf(2), sf(1)]
 
 
@@ -216,20 +218,20 @@ def test_area_pools_choose_before_country_pools():
     current = [rec(sf(1)), rec(ny(1))]
     wide = pool(0, 1, area="")
     narrow = pool(1, 1, area="415")
-    fleet = FleetPlan(current, [], [wide, narrow])
+    fleet = Planner(current, [], [wide, narrow])
     assert pool_order([wide, narrow]) == [narrow, wide]
     assert [p.claimed for p in fleet.pools] == [[ny(1)], [sf(1)]]
 
 
 def test_a_pool_accounts_for_count_numbers_and_the_rest_is_unlisted():
     current = [rec(sf(1)), rec(sf(2)), rec(sf(3), "released")]
-    fleet = FleetPlan(current, [], [pool(0, 1)])
+    fleet = Planner(current, [], [pool(0, 1)])
     assert fleet.pools[0].claimed == [sf(1)]
     assert fleet.unlisted == [sf(2)]
 
 
 def test_alpha3_country_codes_of_held_numbers_match():
-    fleet = FleetPlan([rec(sf(1), country="USA")], [], [pool(0, 1)])
+    fleet = Planner([rec(sf(1), country="USA")], [], [pool(0, 1)])
     assert fleet.pools[0].claimed == [sf(1)]
 
 
@@ -237,7 +239,7 @@ def test_alpha3_country_codes_of_held_numbers_match():
 
 
 def test_spend_guard_names_explicit_numbers_and_pool_shortfalls():
-    fleet = FleetPlan([], [number(0, sf(1)), number(1, sf(2))], [pool(2, 3, area="212")])
+    fleet = Planner([], [number(0, sf(1)), number(1, sf(2))], [pool(2, 3, area="212")])
     fleet.check_spend(5)
     with pytest.raises(PurchaseLimitExceeded) as info:
         fleet.check_spend(4)
@@ -249,7 +251,7 @@ def test_spend_guard_names_explicit_numbers_and_pool_shortfalls():
 
 
 def test_held_numbers_do_not_count_against_the_spend_guard():
-    fleet = FleetPlan([rec(sf(1)), rec(sf(2))], [number(0, sf(1))], [pool(1, 2)])
+    fleet = Planner([rec(sf(1)), rec(sf(2))], [number(0, sf(1))], [pool(1, 2)])
     fleet.check_spend(1)
     with pytest.raises(PurchaseLimitExceeded):
         fleet.check_spend(0)
@@ -257,7 +259,7 @@ def test_held_numbers_do_not_count_against_the_spend_guard():
 
 def test_candidates_skip_held_named_and_other_pools_numbers():
     current = [rec(sf(1))]
-    fleet = FleetPlan(
+    fleet = Planner(
         current,
         [number(0, sf(2), state="absent"), number(1, sf(3))],
         [pool(2, 2, rule="A"), pool(3, 3, rule="B")],
@@ -277,7 +279,7 @@ def test_candidates_skip_held_named_and_other_pools_numbers():
 
 
 def test_search_limit_leaves_room_for_spares_and_exclusions():
-    fleet = FleetPlan([], [number(0, sf(1)), number(1, sf(2))], [pool(2, 3), pool(3, 20)])
+    fleet = Planner([], [number(0, sf(1)), number(1, sf(2))], [pool(2, 3), pool(3, 20)])
     small, large = fleet.pools
     assert fleet.search_limit(small) == 3 + 5 + 2
     fleet.choose(small, offer(*[sf(n) for n in range(10, 18)]))
@@ -287,7 +289,7 @@ def test_search_limit_leaves_room_for_spares_and_exclusions():
 
 
 def test_a_pool_the_search_cannot_fill_fails_naming_the_shortfall():
-    fleet = FleetPlan([rec(sf(1))], [], [pool(0, 4), pool(1, 1, area="212")])
+    fleet = Planner([rec(sf(1))], [], [pool(0, 4), pool(1, 1, area="212")])
     fleet.choose(fleet.pools[0], offer(sf(2), sf(3)))
     fleet.choose(fleet.pools[1], offer(ny(1)))
     with pytest.raises(PoolShortfall) as info:
@@ -303,7 +305,7 @@ def test_a_pool_the_search_cannot_fill_fails_naming_the_shortfall():
 
 def test_one_purchase_per_rule_across_numbers_and_pools_in_entry_order():
     current = [rec(sf(1), rules=["OLD"]), rec(sf(2)), rec(ny(1))]
-    fleet = FleetPlan(
+    fleet = Planner(
         current,
         [
             number(0, sf(1), "A"),
@@ -316,28 +318,28 @@ def test_one_purchase_per_rule_across_numbers_and_pools_in_entry_order():
     )
     fleet.choose(fleet.pools[0], offer(ny(2), ny(3)))
     plan = fleet.finish(release_unlisted=False)
-    assert plan.purchase == [("A", [sf(3), ny(2)]), ("", [sf(4)])]
-    assert plan.route == [
+    assert plan.purchases == [("A", [sf(3), ny(2)]), ("", [sf(4)])]
+    assert plan.routes == [
         Route(sf(1), "PN_550001", ["OLD"], "A"),
         Route(ny(1), "PN_550001", [], "A"),
     ]
-    assert plan.release == [sf(2)] and plan.release_ids == ["PN_550002"]
+    assert plan.releases == [sf(2)] and plan.release_ids == ["PN_550002"]
     assert fleet.unlisted == []
     assert plan.targets == [sf(1), sf(2), ny(1), sf(3), ny(2), sf(4)]
 
 
 def test_unlisted_numbers_are_released_only_on_request():
     current = [rec(sf(1)), rec(sf(2)), rec(sf(3))]
-    kept = FleetPlan(current, [number(0, sf(1))], [])
-    assert kept.finish(release_unlisted=False).release == []
+    kept = Planner(current, [number(0, sf(1))], [])
+    assert kept.finish(release_unlisted=False).releases == []
     assert kept.unlisted == [sf(2), sf(3)]
-    released = FleetPlan(current, [number(0, sf(1))], []).finish(release_unlisted=True)
-    assert released.release == [sf(2), sf(3)]
+    released = Planner(current, [number(0, sf(1))], []).finish(release_unlisted=True)
+    assert released.releases == [sf(2), sf(3)]
 
 
 def test_predict_and_diff_show_the_fleet_after_the_run():
     current = [rec(sf(1), rules=["OLD"]), rec(sf(2))]
-    fleet = FleetPlan(
+    fleet = Planner(
         current, [number(0, sf(1), "A"), number(1, sf(2), state="absent")], [pool(2, 1, rule="A")]
     )
     fleet.choose(fleet.pools[0], offer(sf(3)))
@@ -368,7 +370,7 @@ def test_predict_and_diff_show_the_fleet_after_the_run():
 
 
 def test_a_taken_candidate_is_replaced_by_the_next_one():
-    fleet = FleetPlan([], [number(0, sf(1), "A")], [pool(1, 2, rule="A")])
+    fleet = Planner([], [number(0, sf(1), "A")], [pool(1, 2, rule="A")])
     fleet.choose(fleet.pools[0], offer(sf(2), sf(3), sf(4)))
     fleet.finish(release_unlisted=False)
     assert fleet.replace_taken([sf(1), sf(2), sf(3)], [sf(2)]) == [sf(1), sf(4), sf(3)]
@@ -379,7 +381,7 @@ def test_a_taken_candidate_is_replaced_by_the_next_one():
 
 
 def test_a_taken_explicit_number_has_no_replacement():
-    fleet = FleetPlan([], [number(0, sf(1))], [])
+    fleet = Planner([], [number(0, sf(1))], [])
     fleet.finish(release_unlisted=False)
     with pytest.raises(NumberUnavailable, match=r"\+14155550001 is not available to buy"):
         fleet.replace_taken([sf(1)], [sf(1)])
@@ -392,20 +394,20 @@ def api_error(code, msg, **meta):
     return errors.error_from_response(errors.TWIRP_STATUS[code], body.encode())
 
 
-def test_taken_numbers_read_meta_or_message_and_only_requested_numbers():
+def test_refused_numbers_read_meta_or_message_and_only_requested_numbers():
     requested = [sf(1), sf(2), sf(3)]
-    assert taken_numbers(
+    assert refused_numbers(
         api_error("failed_precondition", "not available", numbers=f"{sf(2)},{ny(1)}"), requested
     ) == [sf(2)]
-    assert taken_numbers(
+    assert refused_numbers(
         api_error("not_found", f"numbers not available: {sf(3)}, {sf(1)}"), requested
     ) == [sf(1), sf(3)]
     assert (
-        taken_numbers(api_error("resource_exhausted", "quota exceeded", numbers=sf(1)), requested)
+        refused_numbers(api_error("resource_exhausted", "quota exceeded", numbers=sf(1)), requested)
         == []
     )
-    assert taken_numbers(api_error("invalid_argument", "bad", numbers=sf(1)), requested) == []
-    assert taken_numbers(None, requested) == []
+    assert refused_numbers(api_error("invalid_argument", "bad", numbers=sf(1)), requested) == []
+    assert refused_numbers(None, requested) == []
 
 
 # ------------------------------------------------------------------------------ idempotence
@@ -414,12 +416,12 @@ def test_taken_numbers_read_meta_or_message_and_only_requested_numbers():
 def apply(current, plan):
     """The project after carrying out ``plan`` (what a faithful server would hold)."""
     held = {r["e164_format"]: r for r in current}
-    for rule, numbers in plan.purchase:
+    for rule, numbers in plan.purchases:
         for n in numbers:
             held[n] = rec(n, "pending", [rule] if rule else [])
-    for route in plan.route:
+    for route in plan.routes:
         held[route.number] = dict(held[route.number], sip_dispatch_rule_ids=[route.rule])
-    for n in plan.release:
+    for n in plan.releases:
         del held[n]
     return list(held.values())
 
@@ -468,7 +470,7 @@ def test_a_second_run_changes_nothing(held, explicit, pools, release_unlisted):
     stock = [e164(n, area) for area in ("415", "212") for n in range(100, 140)]
 
     def plan_once(records):
-        fleet = FleetPlan(records, numbers, pool_entries)
+        fleet = Planner(records, numbers, pool_entries)
         for entry in pool_order(pool_entries):
             p = next(x for x in fleet.pools if x.entry is entry)
             if p.shortfall:
@@ -481,11 +483,11 @@ def test_a_second_run_changes_nothing(held, explicit, pools, release_unlisted):
     after = apply(current, first)
     again, second = plan_once(after)
     assert not second.changed, (
-        first.purchase,
-        first.route,
-        first.release,
-        second.route,
-        second.purchase,
+        first.purchases,
+        first.routes,
+        first.releases,
+        second.routes,
+        second.purchases,
     )
     for result in again.pool_results():
         assert len(result["held"]) == result["count"]

@@ -4,7 +4,7 @@ A plan is carried out here by a faithful model of the server (``apply``), then c
 what the user asked: the desired state is reached, planning again plans nothing, no held number
 is bought, nothing is released that the user did not ask to release, nothing else is touched,
 and the spend guard is exact. test_fleet.py already checks that a second fleet run changes
-nothing and fills every pool; this file adds the rest for make_plan and the fleet, and the fleet
+nothing and fills every pool; this file adds the rest for phone_number's planning (plan_numbers) and the fleet, and the fleet
 run that finds some candidates bought meanwhile by a concurrent run of the same project.
 """
 
@@ -14,18 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.livekit.sip.plugins.module_utils._fleet import (
-    FleetPlan,
-    NumberEntry,
-    PoolEntry,
-    matches,
-    pool_order,
-)
-from ansible_collections.livekit.sip.plugins.module_utils._planning import (
+from ansible_collections.livekit.sip.plugins.module_utils._api import ListResult
+from ansible_collections.livekit.sip.plugins.module_utils._entries import NumberEntry, PoolEntry
+from ansible_collections.livekit.sip.plugins.module_utils._errors import (
     PurchaseLimitExceeded,
     UnknownIds,
-    make_plan,
 )
+from ansible_collections.livekit.sip.plugins.module_utils._execute import Settings, read_and_plan
+from ansible_collections.livekit.sip.plugins.module_utils._plan import matches, plan_numbers
 from ansible_collections.livekit.sip.plugins.module_utils._records import is_held, normalize_record
 
 RULES = [None, "A", "B"]
@@ -51,22 +47,27 @@ def apply(current, plan):
     others = [r for r in current if not is_held(r)]
     bought = plan.purchased
     assert len(bought) == len(set(bought)), "a number planned to be bought twice"
-    for rule, numbers in plan.purchase:
+    for rule, numbers in plan.purchases:
         for number in numbers:
             assert number not in held, f"plans to buy {number}, which the project holds"
             held[number] = rec(
                 number, "pending", [rule] if rule else [], ident="PN_new" + number[1:]
             )
-    for route in plan.route:
+    for route in plan.routes:
         assert route.number in held, (
             f"plans to route {route.number}, which the project does not hold"
         )
         held[route.number] = dict(
             held[route.number], sip_dispatch_rule_ids=[route.rule], sip_dispatch_rule_id=route.rule
         )
-    for number in plan.release:
+    for number in plan.releases:
         others.append(dict(held.pop(number), status="released"))
     return list(held.values()) + others
+
+
+def make_plan(current, **request):
+    """phone_number's planning: the one-entry-list case of the planner."""
+    return plan_numbers(current, **request).plan
 
 
 def held_rules(records):
@@ -109,7 +110,7 @@ def requests(draw, current):
             st.dictionaries(st.sampled_from(NUMBERS), st.sampled_from(["A", "B"]), max_size=3)
         )
         or None,
-        "purchase_limit": draw(st.one_of(st.none(), st.integers(0, 6))),
+        "max_purchase": draw(st.one_of(st.none(), st.integers(0, 6))),
     }
 
 
@@ -131,7 +132,7 @@ def test_make_plan_reaches_the_desired_state_and_touches_nothing_else(data):
         with pytest.raises(UnknownIds):
             make_plan(current, **request)
         return
-    limit = request["purchase_limit"]
+    limit = request["max_purchase"]
     if limit is not None and len(to_buy) > limit:
         # The spend guard is exact: it refuses exactly the plans that buy more than allowed.
         with pytest.raises(PurchaseLimitExceeded, match="would buy %d numbers" % len(to_buy)):
@@ -140,7 +141,7 @@ def test_make_plan_reaches_the_desired_state_and_touches_nothing_else(data):
     plan = make_plan(current, **request)
     assert sorted(plan.purchased) == sorted(to_buy)
     # Releases only in state absent, and only of numbers the user named.
-    assert set(plan.release) <= targets and (not plan.release or request["state"] == "absent")
+    assert set(plan.releases) <= targets and (not plan.releases or request["state"] == "absent")
 
     after_records = apply(current, plan)
     after = held_rules(after_records)
@@ -217,17 +218,31 @@ def fleets(draw):
     return draw(st.permutations(current)), numbers, pools, draw(st.booleans())
 
 
+class StockApi:
+    """The reads phone_number_fleet makes before writing: the project, and searches in STOCK."""
+
+    def __init__(self, current):
+        self.current = current
+
+    def list(self, statuses=None, page_size=None):
+        return ListResult(list(self.current), len(self.current), 0, 1)
+
+    def search(self, country_code, area_code=None, limit=50):
+        held = {r["e164_format"] for r in self.current if is_held(r)}
+        offered = [
+            rec(n, "unspecified", ident="")
+            for n in STOCK
+            if n not in held and (not area_code or n[2:5] == area_code)
+        ]
+        return offered[:limit]
+
+
 def plan_fleet(current, numbers, pools, release_unlisted, max_purchase=None):
-    """What phone_number_fleet does before writing, with the search answered from STOCK."""
-    fleet = FleetPlan(current, numbers, pools)
-    fleet.check_spend(max_purchase)
-    held = {r["e164_format"] for r in current if is_held(r)}
-    for entry in pool_order(pools):
-        pool = next(p for p in fleet.pools if p.entry is entry)
-        if pool.shortfall:
-            fleet.choose(pool, [rec(n, "unspecified", ident="") for n in STOCK if n not in held])
-    fleet.check_shortfalls()
-    fleet.finish(release_unlisted)
+    """What phone_number_fleet does before writing (the executor's read_and_plan)."""
+    run = Settings(workers=1, page_size=500, batch_size=500, wait=False, wait_timeout=0)
+    dummy, fleet = read_and_plan(
+        StockApi(current), run, numbers, pools, release_unlisted, max_purchase
+    )
     return fleet
 
 
@@ -275,7 +290,7 @@ def test_fleet_reaches_the_desired_state_releases_only_what_was_asked_and_the_gu
 
     absent = {e.number for e in numbers if e.state == "absent"}
     allowed = absent | (set(fleet.unlisted) if release_unlisted else set())
-    assert set(plan.release) <= allowed, "releases a number nobody asked to release"
+    assert set(plan.releases) <= allowed, "releases a number nobody asked to release"
     after_records = apply(current, plan)
     check_desired(fleet, numbers, pools, after_records, before)
     # Numbers that no entry accounts for keep their records, unless release_unlisted released them.
@@ -299,7 +314,7 @@ def test_candidates_a_concurrent_run_bought_count_as_held_and_nothing_is_bought_
     fleet = plan_fleet(current, numbers, pools, release_unlisted)
     planned = fleet.plan.purchased
     theirs = data.draw(st.lists(st.sampled_from(planned), unique=True)) if planned else []
-    planned_rule = {n: rule for rule, group in fleet.plan.purchase for n in group}
+    planned_rule = {n: rule for rule, group in fleet.plan.purchases for n in group}
 
     def their_rules(number):
         if fleet.owner(number) is None:
@@ -311,10 +326,10 @@ def test_candidates_a_concurrent_run_bought_count_as_held_and_nothing_is_bought_
     before = held_rules(current + bought_meanwhile)
 
     routes = fleet.adopt({r["e164_format"]: r for r in bought_meanwhile})
-    fleet.plan.purchase = [
-        (rule, [n for n in group if n not in theirs]) for rule, group in fleet.plan.purchase
+    fleet.plan.purchases = [
+        (rule, [n for n in group if n not in theirs]) for rule, group in fleet.plan.purchases
     ]
-    fleet.plan.route.extend(routes)
+    fleet.plan.routes.extend(routes)
     after_records = apply(current + bought_meanwhile, fleet.plan)
     assert sorted(fleet.plan.purchased + theirs) == sorted(planned)  # not one number more
     check_desired(fleet, numbers, pools, after_records, before)

@@ -1,18 +1,25 @@
-"""Planning: desired state vs. current records, with no I/O."""
+"""The planner for phone_number: numbers (or ids) in one state with one rule. No I/O."""
 
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.livekit.sip.plugins.module_utils._planning import (
+from ansible_collections.livekit.sip.plugins.module_utils._errors import (
     PurchaseLimitExceeded,
-    Route,
     UnknownIds,
+)
+from ansible_collections.livekit.sip.plugins.module_utils._plan import (
+    Route,
     diff,
-    make_plan,
+    plan_numbers,
     predict,
 )
 from ansible_collections.livekit.sip.plugins.module_utils._records import normalize_record
+
+
+def make_plan(*args, **kwargs):
+    return plan_numbers(*args, **kwargs).plan
+
 
 A, B, C, D, E = ("+14155550101", "+14155550102", "+14155550103", "+14155550104", "+14155550105")
 
@@ -39,10 +46,10 @@ CURRENT = [
 
 def test_present_buys_routes_and_leaves():
     plan = make_plan(CURRENT, "present", numbers=[A, B, C, D, E], rule="SDR_1")
-    assert plan.purchase == [("SDR_1", [D, E])]
-    assert plan.route == [Route(B, "PN_102", ["SDR_2"], "SDR_1"), Route(C, "PN_103", [], "SDR_1")]
+    assert plan.purchases == [("SDR_1", [D, E])]
+    assert plan.routes == [Route(B, "PN_102", ["SDR_2"], "SDR_1"), Route(C, "PN_103", [], "SDR_1")]
     assert plan.unchanged == [A]
-    assert plan.release == []
+    assert plan.releases == []
     assert plan.purchased == [D, E]
     assert plan.routed == [B, C]
     assert plan.targets == [A, B, C, D, E]
@@ -51,26 +58,26 @@ def test_present_buys_routes_and_leaves():
 
 def test_pending_and_offline_count_as_held():
     plan = make_plan(CURRENT, "present", numbers=[B, C])
-    assert plan.purchase == []
+    assert plan.purchases == []
     assert plan.unchanged == [B, C]
     assert not plan.changed
 
 
 def test_released_counts_as_absent_and_is_bought_again():
     plan = make_plan(CURRENT, "present", numbers=[D])
-    assert plan.purchase == [("", [D])]
+    assert plan.purchases == [("", [D])]
 
 
 def test_no_rule_leaves_routing_alone():
     plan = make_plan(CURRENT, "present", numbers=[A, B, C])
-    assert plan.route == []
+    assert plan.routes == []
     assert not plan.changed
 
 
 def test_rule_compared_exactly():
     current = [rec(A, "active", ["SDR_1", "SDR_2"])]
     plan = make_plan(current, "present", numbers=[A], rule="SDR_1")
-    assert plan.route == [Route(A, "PN_101", ["SDR_1", "SDR_2"], "SDR_1")]
+    assert plan.routes == [Route(A, "PN_101", ["SDR_1", "SDR_2"], "SDR_1")]
 
 
 def test_purchases_grouped_by_rule_in_first_seen_order():
@@ -82,21 +89,21 @@ def test_purchases_grouped_by_rule_in_first_seen_order():
         rule="SDR_z",
     )
     # D maps to None explicitly (no rule); E falls back to the common rule.
-    assert plan.purchase == [("SDR_x", [A, C]), ("SDR_y", [B]), ("", [D]), ("SDR_z", [E])]
+    assert plan.purchases == [("SDR_x", [A, C]), ("SDR_y", [B]), ("", [D]), ("SDR_z", [E])]
 
 
 def test_duplicates_are_planned_once():
     plan = make_plan([], "present", numbers=[A, A, B])
-    assert plan.purchase == [("", [A, B])]
+    assert plan.purchases == [("", [A, B])]
     assert plan.targets == [A, B]
 
 
 def test_absent_releases_held_only():
     plan = make_plan(CURRENT, "absent", numbers=[A, B, C, D, E])
-    assert plan.release == [A, B, C]
+    assert plan.releases == [A, B, C]
     assert plan.release_ids == ["PN_101", "PN_102", "PN_103"]
     assert plan.unchanged == [D, E]
-    assert plan.purchase == [] and plan.route == []
+    assert plan.purchases == [] and plan.routes == []
 
 
 def test_absent_of_unknown_numbers_is_no_change():
@@ -107,7 +114,7 @@ def test_absent_of_unknown_numbers_is_no_change():
 def test_ids_route_held_numbers():
     plan = make_plan(CURRENT, "present", ids=["PN_101", "PN_103"], rule="SDR_9")
     assert plan.routed == [A, C]
-    assert plan.route[0].id == "PN_101"
+    assert plan.routes[0].id == "PN_101"
     assert plan.targets == [A, C]
 
 
@@ -121,27 +128,30 @@ def test_unknown_or_released_ids_fail_for_present_naming_them():
 
 def test_unknown_ids_are_no_change_for_absent():
     plan = make_plan(CURRENT, "absent", ids=["PN_101", "PN_nope"])
-    assert plan.release == [A]
+    assert plan.releases == [A]
     assert plan.targets == [A]
 
 
 @pytest.mark.parametrize("limit, ok", [(None, True), (3, True), (4, True), (2, False), (0, False)])
-def test_purchase_limit(limit, ok):
+@pytest.mark.parametrize("option", ["max_purchase", "purchase_limit"])
+def test_purchase_limit(limit, ok, option):
     numbers = ["+1415555020%d" % i for i in range(3)] + [A]
     if ok:
-        plan = make_plan(CURRENT, "present", numbers=numbers, purchase_limit=limit)
+        plan = make_plan(CURRENT, "present", numbers=numbers, max_purchase=limit, option=option)
         assert len(plan.purchased) == 3
         return
     with pytest.raises(PurchaseLimitExceeded) as info:
-        make_plan(CURRENT, "present", numbers=numbers, purchase_limit=limit)
+        make_plan(CURRENT, "present", numbers=numbers, max_purchase=limit, option=option)
     text = str(info.value)
-    assert "would buy 3 numbers" in text and "purchase_limit=%d" % limit in text
+    # The message quotes the option as the task wrote it, so an alias user finds it.
+    assert "would buy 3 numbers" in text and "%s=%d" % (option, limit) in text
+    assert "nothing was bought. Raise %s" % option in text
     assert "+14155550200" in text
     assert info.value.code == "purchase_limit"
 
 
 def test_purchase_limit_ignores_held_numbers():
-    plan = make_plan(CURRENT, "present", numbers=[A, B, C], purchase_limit=0)
+    plan = make_plan(CURRENT, "present", numbers=[A, B, C], max_purchase=0)
     assert plan.purchased == []
 
 

@@ -1,48 +1,52 @@
 # Copyright: livekit.sip contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A whole fleet of numbers (explicit numbers and pools) vs. the project's records. Pure.
+"""The one planner: desired entries (numbers and pools) + the project's records -> a Plan. Pure.
 
-Semantics (the contract ``phone_number_fleet`` and the ``phone_numbers`` role document):
+Both writing modules plan here: ``phone_number_fleet`` with its entries, ``phone_number`` with
+one number entry per number it is given (same rule, same state). No I/O, no Ansible: the
+searches a pool needs are made by the executor, which hands their results to ``Planner.choose``.
 
-* An explicit entry names one number: ``present`` (bought when not held, routed when it names
-  a rule) or ``absent`` (released when held).
+Semantics (the contract the modules and the ``phone_numbers`` role document):
+
+* A number is held when PENDING, ACTIVE or OFFLINE. RELEASED numbers, and numbers the project
+  never had, count as absent.
+* A number entry ``present`` is bought when not held (purchases are grouped by dispatch rule,
+  so that one purchase buys every number sharing a rule) and routed when held with other rules
+  than the one it names; a rule of None leaves routing alone. ``absent`` releases it when held.
 * A pool asks for at least ``count`` numbers of a country (and area code). Held numbers that
-  match count first, except numbers an explicit entry names; a matching number routed to
-  another rule still counts and is routed to the pool's rule when the pool names one. Only the
-  shortfall is bought, from search results.
+  match count first, except numbers a number entry names; a matching number routed to another
+  rule still counts and is routed to the pool's rule when the pool names one. Only the shortfall
+  is bought, from search results.
 * Pools with an area code choose before country-wide pools, so that a broad pool does not use
   up the numbers a narrow one needs; within that order, entries keep their order.
 * A pool accounts for ``count`` numbers, not more: further matching numbers are unlisted.
 * Held numbers that no entry accounts for are ``unlisted``; they are released only on request.
 * Everything that can be checked before writing is: the spend guard (before any search) and
   whether the searches offered enough numbers for every pool (before any purchase).
+
+Words: to *route* a number is to set its one dispatch rule (UpdatePhoneNumber); a ``Route`` is
+one such planned write, and ``routed`` lists the numbers it was made for.
 """
 
 from __future__ import annotations
 
-import re
 from collections import namedtuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from ansible_collections.livekit.sip.plugins.module_utils._e164 import normalize_e164
+from ansible_collections.livekit.sip.plugins.module_utils._entries import NumberEntry, PoolEntry
 from ansible_collections.livekit.sip.plugins.module_utils._errors import (
-    LiveKitError,
-    ParameterError,
-)
-from ansible_collections.livekit.sip.plugins.module_utils._planning import (
-    Plan,
-    PlanError,
+    NumberUnavailable,
+    PoolShortfall,
     PurchaseLimitExceeded,
-    Route,
-    held_index,
+    UnknownIds,
 )
-from ansible_collections.livekit.sip.plugins.module_utils._records import is_held
+from ansible_collections.livekit.sip.plugins.module_utils._records import empty_record, is_held
 
-NumberEntry = namedtuple("NumberEntry", ["index", "number", "rule", "state"])
-PoolEntry = namedtuple("PoolEntry", ["index", "country_code", "area_code", "count", "rule"])
+Record = Dict[str, object]
 
-NUMBER_KEYS = ("phone_number", "sip_dispatch_rule_id", "state")
-POOL_KEYS = ("country_code", "area_code", "count", "sip_dispatch_rule_id")
-POOL_ONLY_KEYS = ("country_code", "area_code", "count")
+# One planned UpdatePhoneNumber. number: E.164; id: the record id; current: the rule ids it
+# has now; rule: the rule to set.
+Route = namedtuple("Route", ["number", "id", "current", "rule"])
 
 # Extra search results asked for beyond a pool's shortfall: replacements for candidates that
 # someone else buys between the search and the purchase.
@@ -83,204 +87,74 @@ ALPHA3 = {
     "PRI": "PR",
 }
 
-# Twirp codes with which a purchase refuses numbers that are no longer for sale.
-NOT_AVAILABLE_CODES = ("failed_precondition", "not_found", "already_exists", "aborted")
-_E164_IN_TEXT = re.compile(r"\+[0-9]{8,15}")
+# What ``Plan.targets`` lists: the numbers the entries name (``phone_number`` returns their
+# records), or every number the project holds after the run (``phone_number_fleet``).
+SCOPES = ("entries", "project")
 
 
-class PoolShortfall(PlanError):
-    """A pool cannot be filled from what the service offers; nothing is bought for it."""
+class Plan:
+    """The writes that take the project to the entries, and what they leave alone.
 
-    default_code = "pool_shortfall"
-
-
-class NumberUnavailable(PlanError):
-    """A number an entry names explicitly is not for sale; it has no replacement."""
-
-    default_code = "number_unavailable"
-
-
-# ------------------------------------------------------------------------------ entries
-
-
-def _text(value, where, name, errors):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, str):
-        errors.append(f"{where}: {name} must be a string, not {value!r}")
-        return None
-    return value.strip()
-
-
-def _rule(entry, where, errors):
-    rule = _text(entry.get("sip_dispatch_rule_id"), where, "sip_dispatch_rule_id", errors)
-    if rule == "":
-        # The API can set a rule but has no way to clear one.
-        errors.append(
-            f"{where}: sip_dispatch_rule_id must not be empty; omit it to leave routing alone"
-        )
-    return rule or None
-
-
-def _number_entry(index, entry, where, errors):
-    number = entry.get("phone_number")
-    if not isinstance(number, str):
-        errors.append(
-            f"{where}: phone_number must be a quoted string starting with '+', not {number!r}"
-        )
-        return None
-    try:
-        number = normalize_e164(number)
-    except LiveKitError as exc:
-        errors.append(f"{where}: {exc}")
-        return None
-    state = entry.get("state")
-    state = "present" if state is None else state
-    if state not in ("present", "absent"):
-        errors.append(f"{where}: state must be present or absent, not {state!r}")
-        return None
-    rule = _rule(entry, where, errors)
-    return NumberEntry(index, number, rule, state)
-
-
-def _count(value, where, errors):
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        errors.append(f"{where}: count must be a whole number, 0 or more, not {value!r}")
-        return None
-    return value
-
-
-def _pool_entry(index, entry, where, errors):
-    country = _text(entry.get("country_code"), where, "country_code", errors)
-    if country is not None and not re.match(r"^[A-Za-z]{2}$", country):
-        errors.append(
-            "{}: country_code must be an ISO 3166-1 alpha-2 code such as US, not {!r}".format(
-                where, entry.get("country_code")
-            )
-        )
-        return None
-    area = entry.get("area_code")
-    if isinstance(area, int) and not isinstance(area, bool):
-        area = str(area)  # YAML reads an unquoted 415 as a number
-    area = _text(area, where, "area_code", errors)
-    if area and not area.isdigit():
-        errors.append(f"{where}: area_code must contain digits only, not {area!r}")
-        return None
-    if "count" not in entry:
-        errors.append(f"{where}: a pool needs count (how many numbers to hold)")
-        return None
-    count = _count(entry.get("count"), where, errors)
-    rule = _rule(entry, where, errors)
-    if country is None or count is None:
-        return None
-    return PoolEntry(index, country.upper(), area or "", count, rule)
-
-
-def _parse_one(index, entry, errors):
-    where = "entries[%d]" % index
-    if not isinstance(entry, dict):
-        errors.append(
-            f"{where} must be a mapping with phone_number (one number) or country_code and count "
-            f"(a pool), not {entry!r}"
-        )
-        return None
-    pool_keys = [key for key in POOL_ONLY_KEYS if key in entry]
-    if "phone_number" in entry and pool_keys:
-        errors.append(
-            "{} mixes a number (phone_number) with pool keys ({}), write them as two entries".format(
-                where, ", ".join(pool_keys)
-            )
-        )
-        return None
-    allowed = NUMBER_KEYS if "phone_number" in entry else POOL_KEYS
-    unknown = sorted(str(key) for key in entry if key not in allowed)
-    if unknown:
-        kind = "a number entry" if "phone_number" in entry else "a pool entry"
-        errors.append(
-            "{}: unknown key{} {} ({} takes {})".format(
-                where, "s" if len(unknown) > 1 else "", ", ".join(unknown), kind, ", ".join(allowed)
-            )
-        )
-        return None
-    if "phone_number" in entry:
-        return _number_entry(index, entry, where, errors)
-    if "country_code" not in entry:
-        errors.append(f"{where} needs phone_number (one number) or country_code and count (a pool)")
-        return None
-    return _pool_entry(index, entry, where, errors)
-
-
-def _merge_duplicates(numbers, errors):
-    """One entry per number; entries naming a number twice must agree."""
-    merged = {}
-    order = []
-    for entry in numbers:
-        first = merged.get(entry.number)
-        if first is None:
-            merged[entry.number] = entry
-            order.append(entry.number)
-            continue
-        clash = first.state != entry.state or (
-            first.rule and entry.rule and first.rule != entry.rule
-        )
-        if clash:
-            errors.append(
-                "entries[%d] and entries[%d] both name %s but disagree (state %s/%s, rule %s/%s)"
-                % (
-                    first.index,
-                    entry.index,
-                    entry.number,
-                    first.state,
-                    entry.state,
-                    first.rule or "-",
-                    entry.rule or "-",
-                )
-            )
-        elif entry.rule and not first.rule:
-            merged[entry.number] = first._replace(rule=entry.rule)
-    return [merged[number] for number in order]
-
-
-def parse_entries(entries):
-    """Validate raw entries; returns (number entries, pool entries) or raises ParameterError.
-
-    Every problem is reported at once, each naming its entry as ``entries[i]`` (from 0).
+    A plain value: the planner fills it, the executor carries it out (recording there the
+    candidates it had to replace), check mode and diff mode read it.
     """
-    if not isinstance(entries, list):
-        raise ParameterError(f"entries must be a list, not {entries!r}")
-    errors = []
-    numbers = []
-    pools = []
-    for index, entry in enumerate(entries):
-        parsed = _parse_one(index, entry, errors)
-        if isinstance(parsed, NumberEntry):
-            numbers.append(parsed)
-        elif isinstance(parsed, PoolEntry):
-            pools.append(parsed)
-    numbers = _merge_duplicates(numbers, errors)
-    if errors:
-        raise ParameterError("; ".join(errors))
-    return numbers, pools
+
+    def __init__(self) -> None:
+        self.purchases: List[Tuple[str, List[str]]] = []  # (rule or "", [E.164]), first-seen order
+        self.routes: List[Route] = []
+        self.releases: List[str] = []  # E.164
+        self.release_ids: List[str] = []  # ids of the numbers to release, same order
+        self.unchanged: List[str] = []  # targets no write touches
+        self.unlisted: List[str] = []  # held numbers no entry accounts for
+        self.targets: List[str] = []  # the numbers the run is about, in order (see SCOPES)
+
+    @property
+    def purchased(self) -> List[str]:
+        return [number for dummy, numbers in self.purchases for number in numbers]
+
+    @property
+    def routed(self) -> List[str]:
+        return [route.number for route in self.routes]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.purchases or self.routes or self.releases)
+
+    def buy(self, rule: str, numbers: Iterable[str]) -> None:
+        """Add ``numbers`` to the purchase of ``rule``, opening it when it is the first."""
+        for group_rule, group in self.purchases:
+            if group_rule == rule:
+                group.extend(numbers)
+                return
+        self.purchases.append((rule, list(numbers)))
 
 
-# ------------------------------------------------------------------------------ pools
+def held_index(records: Iterable[Record]) -> Tuple[Dict[str, Record], Dict[str, Record]]:
+    """E.164 -> held record, and id -> held record."""
+    by_number: Dict[str, Record] = {}
+    by_id: Dict[str, Record] = {}
+    for record in records:
+        if not is_held(record):
+            continue
+        by_number.setdefault(record["e164_format"], record)
+        if record["id"]:
+            by_id.setdefault(record["id"], record)
+    return by_number, by_id
 
 
-def country(code):
+def country(code: Optional[str]) -> str:
     code = (code or "").upper()
     return ALPHA3.get(code, code)
 
 
-def matches(pool, record):
+def matches(pool: PoolEntry, record: Record) -> bool:
     """True when a record (held or offered) is in the pool's country and area."""
     if country(record["country_code"]) != pool.country_code:
         return False
     return not pool.area_code or record["area_code"] == pool.area_code
 
 
-def describe(pool):
+def describe(pool: PoolEntry) -> str:
     where = pool.country_code + (f" area code {pool.area_code}" if pool.area_code else "")
     return "pool entries[%d] (%s)" % (pool.index, where)
 
@@ -313,7 +187,7 @@ class PoolPlan:
         }
 
 
-def pool_order(pools):
+def pool_order(pools: Iterable[PoolEntry]) -> List[PoolEntry]:
     """Pools with an area code first, then country-wide ones; entry order within each."""
     return sorted(pools, key=lambda pool: (0 if pool.area_code else 1, pool.index))
 
@@ -345,13 +219,28 @@ def _claim(pools, records):
     return [plans[pool.index] for pool in pools]
 
 
-class FleetPlan:
-    """The whole run: explicit entries, pools, and (once finished) the writes as a Plan."""
+class Planner:
+    """The whole run: number entries, pools, and (once finished) the writes as a Plan.
 
-    def __init__(self, current, numbers, pools):
+    Planning takes two steps because pools need searches between them: the constructor lets
+    pools claim held numbers, ``choose`` picks each short pool's purchases from a search, and
+    ``finish`` turns it all into ``self.plan``. During execution, ``adopt`` and
+    ``replace_taken`` keep the plan true when a purchase is refused.
+    """
+
+    def __init__(
+        self,
+        current: Iterable[Record],
+        numbers: Sequence[NumberEntry],
+        pools: Sequence[PoolEntry] = (),
+        scope: str = "project",
+    ) -> None:
+        if scope not in SCOPES:
+            raise ValueError(f"scope must be one of {SCOPES}, not {scope!r}")
+        self.scope = scope
         self.current = [record for record in current if is_held(record)]
         self.by_number = held_index(self.current)[0]
-        self.numbers = numbers
+        self.numbers = list(numbers)
         named = {entry.number for entry in numbers}
         self.pools = _claim(pools, [r for r in self.current if r["e164_format"] not in named])
         claimed = {n for pool in self.pools for n in pool.claimed}
@@ -372,8 +261,11 @@ class FleetPlan:
     def short_pools(self):
         return [pool for pool in self.pools if pool.shortfall]
 
-    def check_spend(self, max_purchase):
-        """Raise PurchaseLimitExceeded, before any search, when the run would buy too much."""
+    def check_spend(self, max_purchase: Optional[int], option: str = "max_purchase") -> None:
+        """Raise PurchaseLimitExceeded, before any search, when the run would buy too much.
+
+        ``option`` is the name the user gave the limit (an alias is quoted as written).
+        """
         explicit = self.explicit_buys()
         total = len(explicit) + sum(pool.shortfall for pool in self.pools)
         if max_purchase is None or total <= max_purchase:
@@ -384,9 +276,16 @@ class FleetPlan:
         for pool in self.short_pools():
             parts.append("%d for %s" % (pool.shortfall, describe(pool.entry)))
         raise PurchaseLimitExceeded(
-            "this run would buy %d numbers (%s), more than max_purchase=%d; nothing was searched "
-            "or bought. Raise max_purchase if that is intended"
-            % (total, "; ".join(parts), max_purchase)
+            "this run would buy %d numbers (%s), more than %s=%d; nothing was %s. Raise %s if "
+            "that is intended"
+            % (
+                total,
+                "; ".join(parts),
+                option,
+                max_purchase,
+                "searched or bought" if self.pools else "bought",
+                option,
+            )
         )
 
     def excluded(self):
@@ -397,13 +296,13 @@ class FleetPlan:
             taken.update(pool.buy)
         return taken
 
-    def search_limit(self, pool):
+    def search_limit(self, pool: PoolPlan) -> int:
         """How many search results to ask for: the shortfall, spares, and room for exclusions."""
         unheld_named = [e.number for e in self.numbers if e.number not in self.by_number]
         chosen = sum(len(other.buy) for other in self.pools if other is not pool)
         return pool.shortfall + max(SEARCH_SPARE, pool.shortfall) + len(unheld_named) + chosen
 
-    def choose(self, pool, offered):
+    def choose(self, pool: PoolPlan, offered: Iterable[Record]) -> None:
         """Pick the pool's purchases from search results (normalised records), best first."""
         taken = self.excluded()
         usable = []
@@ -434,49 +333,55 @@ class FleetPlan:
             )
         )
 
-    def finish(self, release_unlisted):
+    def finish(self, release_unlisted: bool = False) -> Plan:
         """Turn the choices into writes; returns the Plan (also kept as ``self.plan``)."""
-        plan = Plan("present")
-        groups = {}
+        plan = Plan()
+        plan.unlisted = list(self.unlisted)
         items = [(e.index, e, None) for e in self.numbers] + [
             (p.entry.index, None, p) for p in self.pools
         ]
         for _dummy, entry, pool in sorted(items, key=lambda item: item[0]):
             if entry is not None:
-                self._explicit(plan, groups, entry)
+                self._explicit(plan, entry)
             else:
-                self._pool(plan, groups, pool)
+                self._pool(plan, pool)
         if release_unlisted:
-            plan.release.extend(self.unlisted)
+            plan.releases.extend(self.unlisted)
             plan.release_ids.extend(self.by_number[n]["id"] for n in self.unlisted)
-        changing = set(plan.routed) | set(plan.release)
-        plan.unchanged = [
-            r["e164_format"] for r in self.current if r["e164_format"] not in changing
-        ]
-        plan.targets = [r["e164_format"] for r in self.current] + plan.purchased
         self.plan = plan
+        self.retarget()
         return plan
 
-    def _explicit(self, plan, groups, entry):
+    def retarget(self) -> None:
+        """Recompute ``targets`` and ``unchanged``, after candidates were replaced too."""
+        plan = self.plan
+        if self.scope == "entries":
+            plan.targets = [entry.number for entry in self.numbers]
+        else:
+            plan.targets = [r["e164_format"] for r in self.current] + plan.purchased
+        changing = set(plan.purchased) | set(plan.routed) | set(plan.releases)
+        plan.unchanged = [number for number in plan.targets if number not in changing]
+
+    def _explicit(self, plan: Plan, entry: NumberEntry) -> None:
         record = self.by_number.get(entry.number)
         if entry.state == "absent":
             if record is not None:
-                plan.release.append(entry.number)
+                plan.releases.append(entry.number)
                 plan.release_ids.append(record["id"])
         elif record is None:
-            _buy(plan, groups, entry.rule or "", [entry.number])
+            plan.buy(entry.rule or "", [entry.number])
         elif entry.rule and record["sip_dispatch_rule_ids"] != [entry.rule]:
-            plan.route.append(_route(record, entry.rule))
+            plan.routes.append(_route(record, entry.rule))
 
-    def _pool(self, plan, groups, pool):
+    def _pool(self, plan: Plan, pool: PoolPlan) -> None:
         rule = pool.entry.rule
         if rule:
             for number in pool.claimed:
                 record = self.by_number[number]
                 if record["sip_dispatch_rule_ids"] != [rule]:
-                    plan.route.append(_route(record, rule))
+                    plan.routes.append(_route(record, rule))
         if pool.buy:
-            _buy(plan, groups, rule or "", pool.buy)
+            plan.buy(rule or "", pool.buy)
 
     def accounted(self):
         """The numbers the entries hold once the run is done: explicit ones and the pools'."""
@@ -494,7 +399,7 @@ class FleetPlan:
                 return pool
         return None
 
-    def adopt(self, held):
+    def adopt(self, held: Dict[str, Record]) -> List[Route]:
         """Count candidates as held that the project holds by now; returns the routes they need.
 
         A purchase refused because the project itself holds the numbers means another run
@@ -517,7 +422,7 @@ class FleetPlan:
                 routes.append(_route(record, rule))
         return routes
 
-    def replace_taken(self, numbers, taken):
+    def replace_taken(self, numbers: List[str], taken: List[str]) -> List[str]:
         """The purchase list with ``taken`` candidates swapped for their pools' spares.
 
         Raises NumberUnavailable for an explicit number (it has no replacement) and
@@ -558,27 +463,113 @@ class FleetPlan:
         return results
 
 
-def _buy(plan, groups, rule, numbers):
-    if rule not in groups:
-        groups[rule] = []
-        plan.purchase.append((rule, groups[rule]))
-    groups[rule].extend(numbers)
-
-
-def _route(record, rule):
+def _route(record: Record, rule: str) -> Route:
     return Route(record["e164_format"], record["id"], list(record["sip_dispatch_rule_ids"]), rule)
 
 
-def taken_numbers(error, requested):
-    """The requested numbers a failed purchase says are not for sale, or [] for other errors.
+def plan_numbers(
+    current: Iterable[Record],
+    state: str,
+    numbers: Sequence[str] = (),
+    ids: Sequence[str] = (),
+    rule: Optional[str] = None,
+    rules: Optional[Dict[str, Optional[str]]] = None,
+    max_purchase: Optional[int] = None,
+    option: str = "max_purchase",
+) -> Planner:
+    """``phone_number``'s case: one number entry per number (or held id), all in ``state``.
 
-    The numbers are read from the error's ``numbers`` meta when the server sends it, else from
-    its message; only numbers of the request count.
+    ``numbers`` are canonical E.164 strings, ``ids`` record ids (only held numbers can be
+    addressed by id). ``rule`` is the dispatch rule for every number, ``rules`` a per-number
+    override (E.164 -> rule); None means leave routing alone. Returns the finished Planner.
     """
-    if error is None or error.code not in NOT_AVAILABLE_CODES:
-        return []
-    named = set()
-    for key in ("numbers", "phone_numbers", "phone_number"):
-        named.update(part.strip() for part in str(error.meta.get(key, "")).split(","))
-    named.update(_E164_IN_TEXT.findall(str(error)))
-    return [number for number in requested if number in named]
+    if state not in ("present", "absent"):
+        raise ValueError(f"state must be present or absent, not {state!r}")
+    current = list(current)
+    by_id = held_index(current)[1]
+    unknown = [i for i in ids if i not in by_id]
+    if unknown and state == "present":
+        raise UnknownIds(
+            "the project holds no number with id {}; numbers can only be bought by E.164 "
+            "number".format(", ".join(unknown))
+        )
+    named = [by_id[i]["e164_format"] for i in ids if i in by_id] + list(numbers)
+    entries: List[NumberEntry] = []
+    for number in named:
+        if any(entry.number == number for entry in entries):
+            continue
+        wanted = rules.get(number, rule) if rules else rule
+        entries.append(NumberEntry(len(entries), number, wanted, state))
+    planner = Planner(current, entries, (), scope="entries")
+    planner.check_spend(max_purchase, option)
+    planner.finish(release_unlisted=False)
+    return planner
+
+
+def predict(current: Iterable[Record], plan: Plan) -> List[Record]:
+    """The records the targets of ``plan`` should have once it is carried out.
+
+    Used for check mode and diff mode. Bought numbers are shown PENDING with their rule, as
+    the server reports fresh numbers while they are provisioned; released numbers drop out, as
+    the modules return only numbers still held.
+    """
+    by_number, dummy = held_index(current)
+    buying = {number: rule for rule, numbers in plan.purchases for number in numbers}
+    routes = {route.number: route.rule for route in plan.routes}
+    released = set(plan.releases)
+    result = []
+    for number in plan.targets:
+        if number in released:
+            continue
+        if number in buying:
+            record = empty_record(number)
+            record["status"] = "pending"
+            if buying[number]:
+                record["sip_dispatch_rule_ids"] = [buying[number]]
+                record["sip_dispatch_rule_id"] = buying[number]
+            result.append(record)
+        elif number in by_number:
+            record = dict(by_number[number])
+            if number in routes:
+                record["sip_dispatch_rule_ids"] = [routes[number]]
+                record["sip_dispatch_rule_id"] = routes[number]
+                if record["status"] == "offline":
+                    # OFFLINE means held without a dispatch rule; a routed number is active.
+                    record["status"] = "active"
+            result.append(record)
+    return result
+
+
+def _summary(record: Optional[Record]) -> Record:
+    if record is None or not is_held(record):
+        return {"state": "absent"}
+    return {
+        "state": "present",
+        "id": record["id"],
+        "status": record["status"],
+        "sip_dispatch_rule_ids": list(record["sip_dispatch_rule_ids"]),
+    }
+
+
+def diff(
+    before_records: Iterable[Record], plan: Plan, after_records: Optional[Iterable[Record]] = None
+) -> Dict[str, Dict[str, Record]]:
+    """Ansible diff (``before``/``after`` keyed by E.164) for the numbers the plan changes.
+
+    ``after_records`` are the records read once the plan was carried out; without them (check
+    mode) the prediction stands in.
+    """
+    before_records = list(before_records)
+    by_number, dummy = held_index(before_records)
+    if after_records is None:
+        after_records = predict(before_records, plan)
+    after_index, dummy = held_index(after_records)
+    changing = set(plan.purchased) | set(plan.routed) | set(plan.releases)
+    before = {}
+    after = {}
+    for number in plan.targets:
+        if number not in changing:
+            continue
+        before[number] = _summary(by_number.get(number))
+        after[number] = _summary(after_index.get(number))
+    return {"before": before, "after": after}

@@ -1,15 +1,16 @@
-"""phone_number_fleet's purchase loop: candidates bought by someone else are replaced, a bounded number of times."""
+"""The executor's purchase loop: candidates bought by someone else are replaced, a bounded number of times."""
 
 from __future__ import annotations
 
 import pytest
 
 from ansible_collections.livekit.sip.plugins.module_utils import _errors as errors
+from ansible_collections.livekit.sip.plugins.module_utils import _execute as module
 from ansible_collections.livekit.sip.plugins.module_utils._api import ListResult
-from ansible_collections.livekit.sip.plugins.module_utils._fleet import FleetPlan, PoolEntry
-from ansible_collections.livekit.sip.plugins.module_utils._planning import PlanError
+from ansible_collections.livekit.sip.plugins.module_utils._entries import NumberEntry, PoolEntry
+from ansible_collections.livekit.sip.plugins.module_utils._errors import PlanError
+from ansible_collections.livekit.sip.plugins.module_utils._plan import Planner
 from ansible_collections.livekit.sip.plugins.module_utils._records import normalize_record
-from ansible_collections.livekit.sip.plugins.modules import phone_number_fleet as module
 
 
 def sf(n):
@@ -39,7 +40,7 @@ class RivalApi:
 
 
 def fleet_with_candidates(count, offered):
-    fleet = FleetPlan([], [], [PoolEntry(0, "US", "415", count, "R")])
+    fleet = Planner([], [], [PoolEntry(0, "US", "415", count, "R")])
     fleet.choose(
         fleet.pools[0],
         [
@@ -54,7 +55,7 @@ def fleet_with_candidates(count, offered):
 def test_taken_candidates_are_replaced_until_the_purchase_succeeds():
     fleet = fleet_with_candidates(2, 6)
     api = RivalApi(rivals=2)
-    run = module.Run()
+    run = module.Progress()
     bought = module.buy(api, fleet, "R", [sf(0), sf(1)], 500, run)
     assert api.calls == [[sf(0), sf(1)], [sf(2), sf(1)], [sf(3), sf(1)]]
     assert bought == run.purchased == [sf(3), sf(1)]
@@ -67,7 +68,7 @@ def test_attempts_are_bounded():
     with pytest.raises(
         PlanError, match="after %d purchases in a row were refused" % module.MAX_PURCHASE_ATTEMPTS
     ):
-        module.buy(api, fleet, "R", [sf(0)], 500, module.Run())
+        module.buy(api, fleet, "R", [sf(0)], 500, module.Progress())
     assert len(api.calls) == module.MAX_PURCHASE_ATTEMPTS
 
 
@@ -81,5 +82,17 @@ def test_other_purchase_errors_are_not_retried():
 
     api = QuotaApi(0)
     with pytest.raises(errors.LiveKitError, match="quota exceeded"):
-        module.buy(api, fleet_with_candidates(1, 5), "R", [sf(0)], 500, module.Run())
+        module.buy(api, fleet_with_candidates(1, 5), "R", [sf(0)], 500, module.Progress())
     assert len(api.calls) == 1
+
+
+def test_without_recovery_a_refusal_is_reported_as_the_server_gave_it():
+    """phone_number's case: no listing, no replacement; the server's code and the numbers."""
+    planner = Planner([], [NumberEntry(0, sf(0), "R", "present")], (), scope="entries")
+    planner.finish()
+    api = RivalApi(rivals=1)
+    progress = module.Progress()
+    with pytest.raises(errors.StepError, match="nothing was bought") as info:
+        module.buy(api, planner, "R", [sf(0)], 500, progress, recover_taken=False)
+    assert info.value.code == "failed_precondition"
+    assert api.calls == [[sf(0)]] and progress.purchased == []

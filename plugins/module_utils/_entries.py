@@ -1,0 +1,192 @@
+# Copyright: livekit.sip contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The entries of a fleet, as the user writes them -> validated NumberEntry and PoolEntry. Pure.
+
+An entry names one number (``phone_number``, optional ``sip_dispatch_rule_id`` and ``state``)
+or a pool (``country_code``, optional ``area_code``, ``count``, optional
+``sip_dispatch_rule_id``). Every problem is found before the first request and reported at
+once, each naming its entry as ``entries[i]`` (from 0).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import namedtuple
+
+from ansible_collections.livekit.sip.plugins.module_utils._e164 import normalize_e164
+from ansible_collections.livekit.sip.plugins.module_utils._errors import (
+    LiveKitError,
+    ParameterError,
+)
+
+# index: position in the user's list; number: canonical E.164; rule: dispatch rule or None
+# (leave routing alone); state: present or absent.
+NumberEntry = namedtuple("NumberEntry", ["index", "number", "rule", "state"])
+# count: how many numbers the pool holds at least; area_code "" for a country-wide pool.
+PoolEntry = namedtuple("PoolEntry", ["index", "country_code", "area_code", "count", "rule"])
+
+NUMBER_KEYS = ("phone_number", "sip_dispatch_rule_id", "state")
+POOL_KEYS = ("country_code", "area_code", "count", "sip_dispatch_rule_id")
+POOL_ONLY_KEYS = ("country_code", "area_code", "count")
+
+
+def _text(value, where, name, errors):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str):
+        errors.append(f"{where}: {name} must be a string, not {value!r}")
+        return None
+    return value.strip()
+
+
+def _rule(entry, where, errors):
+    rule = _text(entry.get("sip_dispatch_rule_id"), where, "sip_dispatch_rule_id", errors)
+    if rule == "":
+        # The API can set a rule but has no way to clear one.
+        errors.append(
+            f"{where}: sip_dispatch_rule_id must not be empty; omit it to leave routing alone"
+        )
+    return rule or None
+
+
+def _number_entry(index, entry, where, errors):
+    number = entry.get("phone_number")
+    if not isinstance(number, str):
+        errors.append(
+            f"{where}: phone_number must be a quoted string starting with '+', not {number!r}"
+        )
+        return None
+    try:
+        number = normalize_e164(number)
+    except LiveKitError as exc:
+        errors.append(f"{where}: {exc}")
+        return None
+    state = entry.get("state")
+    state = "present" if state is None else state
+    if state not in ("present", "absent"):
+        errors.append(f"{where}: state must be present or absent, not {state!r}")
+        return None
+    rule = _rule(entry, where, errors)
+    return NumberEntry(index, number, rule, state)
+
+
+def _count(value, where, errors):
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        errors.append(f"{where}: count must be a whole number, 0 or more, not {value!r}")
+        return None
+    return value
+
+
+def _pool_entry(index, entry, where, errors):
+    country = _text(entry.get("country_code"), where, "country_code", errors)
+    if country is not None and not re.match(r"^[A-Za-z]{2}$", country):
+        errors.append(
+            "{}: country_code must be an ISO 3166-1 alpha-2 code such as US, not {!r}".format(
+                where, entry.get("country_code")
+            )
+        )
+        return None
+    area = entry.get("area_code")
+    if isinstance(area, int) and not isinstance(area, bool):
+        area = str(area)  # YAML reads an unquoted 415 as a number
+    area = _text(area, where, "area_code", errors)
+    if area and not area.isdigit():
+        errors.append(f"{where}: area_code must contain digits only, not {area!r}")
+        return None
+    if "count" not in entry:
+        errors.append(f"{where}: a pool needs count (how many numbers to hold)")
+        return None
+    count = _count(entry.get("count"), where, errors)
+    rule = _rule(entry, where, errors)
+    if country is None or count is None:
+        return None
+    return PoolEntry(index, country.upper(), area or "", count, rule)
+
+
+def _parse_one(index, entry, errors):
+    where = "entries[%d]" % index
+    if not isinstance(entry, dict):
+        errors.append(
+            f"{where} must be a mapping with phone_number (one number) or country_code and count "
+            f"(a pool), not {entry!r}"
+        )
+        return None
+    pool_keys = [key for key in POOL_ONLY_KEYS if key in entry]
+    if "phone_number" in entry and pool_keys:
+        errors.append(
+            "{} mixes a number (phone_number) with pool keys ({}), write them as two entries".format(
+                where, ", ".join(pool_keys)
+            )
+        )
+        return None
+    allowed = NUMBER_KEYS if "phone_number" in entry else POOL_KEYS
+    unknown = sorted(str(key) for key in entry if key not in allowed)
+    if unknown:
+        kind = "a number entry" if "phone_number" in entry else "a pool entry"
+        errors.append(
+            "{}: unknown key{} {} ({} takes {})".format(
+                where, "s" if len(unknown) > 1 else "", ", ".join(unknown), kind, ", ".join(allowed)
+            )
+        )
+        return None
+    if "phone_number" in entry:
+        return _number_entry(index, entry, where, errors)
+    if "country_code" not in entry:
+        errors.append(f"{where} needs phone_number (one number) or country_code and count (a pool)")
+        return None
+    return _pool_entry(index, entry, where, errors)
+
+
+def _merge_duplicates(numbers, errors):
+    """One entry per number; entries naming a number twice must agree."""
+    merged = {}
+    order = []
+    for entry in numbers:
+        first = merged.get(entry.number)
+        if first is None:
+            merged[entry.number] = entry
+            order.append(entry.number)
+            continue
+        clash = first.state != entry.state or (
+            first.rule and entry.rule and first.rule != entry.rule
+        )
+        if clash:
+            errors.append(
+                "entries[%d] and entries[%d] both name %s but disagree (state %s/%s, rule %s/%s)"
+                % (
+                    first.index,
+                    entry.index,
+                    entry.number,
+                    first.state,
+                    entry.state,
+                    first.rule or "-",
+                    entry.rule or "-",
+                )
+            )
+        elif entry.rule and not first.rule:
+            merged[entry.number] = first._replace(rule=entry.rule)
+    return [merged[number] for number in order]
+
+
+def parse_entries(entries):
+    """Validate raw entries; returns (number entries, pool entries) or raises ParameterError.
+
+    Every problem is reported at once, each naming its entry as ``entries[i]`` (from 0).
+    """
+    if not isinstance(entries, list):
+        raise ParameterError(f"entries must be a list, not {entries!r}")
+    errors = []
+    numbers = []
+    pools = []
+    for index, entry in enumerate(entries):
+        parsed = _parse_one(index, entry, errors)
+        if isinstance(parsed, NumberEntry):
+            numbers.append(parsed)
+        elif isinstance(parsed, PoolEntry):
+            pools.append(parsed)
+    numbers = _merge_duplicates(numbers, errors)
+    if errors:
+        raise ParameterError("; ".join(errors))
+    return numbers, pools
