@@ -17,8 +17,8 @@ description:
     numbers differ from what was asked, so a second identical run changes nothing.
   - B(Buying costs money and releasing is irreversible:) a released number goes back to the
     shared pool, where anyone may buy it. Use check mode and O(max_purchase) to stay in control.
-  - This is the one-entry case of M(livekit.sip.phone_number_fleet): the same planner and the
-    same executor, for numbers that share one O(state) and one O(sip_dispatch_rule_id).
+  - It plans and writes as M(livekit.sip.phone_number_fleet) does, with one number entry per
+    number, all sharing one O(state) and one O(sip_dispatch_rule_id).
 author:
   - livekit.sip contributors (!UNKNOWN)
 extends_documentation_fragment:
