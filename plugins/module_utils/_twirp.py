@@ -28,6 +28,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._errors import (
     TransportTimeout,
     error_from_response,
 )
+from ansible_collections.livekit.sip.plugins.module_utils._version import COLLECTION_VERSION
 
 try:
     import requests
@@ -36,7 +37,7 @@ except ImportError:  # the module glue reports the missing library with missing_
 
 SERVICE_PREFIX = "/twirp/livekit.PhoneNumberService/"
 REQUEST_ID_HEADER = "X-Livekit-Request-Id"
-USER_AGENT = "livekit.sip-ansible/0.1.0"
+USER_AGENT = f"livekit.sip-ansible/{COLLECTION_VERSION}"
 
 # Backoff: 0.2 s doubling, at most 5 s per wait; Retry-After is obeyed up to 30 s.
 BACKOFF_BASE = 0.2

@@ -90,9 +90,13 @@ def test_artifact_has_no_test_output_caches_or_build_trees(artifact):
     assert not set(DECOYS) & set(names)
 
 
-def test_manifest_carries_galaxy_metadata(artifact):
+def galaxy_metadata():
     with open(os.path.join(ROOT, "galaxy.yml")) as handle:
-        galaxy = yaml.safe_load(handle)
+        return yaml.safe_load(handle)
+
+
+def test_manifest_carries_galaxy_metadata(artifact):
+    galaxy = galaxy_metadata()
     with tarfile.open(artifact) as archive:
         info = json.load(archive.extractfile("MANIFEST.json"))["collection_info"]
     assert os.path.basename(artifact) == "livekit-sip-{}.tar.gz".format(galaxy["version"])
@@ -128,7 +132,9 @@ def test_installed_copy_is_a_verified_copy(installed, ansible_env):
     assert listed.returncode == 0, listed
     found = json.loads(listed.output[listed.output.index("{") :])
     assert found == {
-        os.path.join(installed.path, "ansible_collections"): {"livekit.sip": {"version": "0.1.0"}}
+        os.path.join(installed.path, "ansible_collections"): {
+            "livekit.sip": {"version": galaxy_metadata()["version"]}
+        }
     }
     # Every installed file matches the checksums of the artifact's manifest.
     verified = run(
