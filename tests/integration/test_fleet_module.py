@@ -355,6 +355,18 @@ def test_spend_guard_fails_before_searching_or_buying(emulator):
     assert "failed" not in run(emulator, "phone_number_fleet", entries=entries, max_purchase=4)
 
 
+def test_purchase_limit_is_an_alias_of_max_purchase(emulator):
+    entries = [{"country_code": "US", "area_code": "650", "count": 2}]
+    refused = run(emulator, "phone_number_fleet", entries=entries, purchase_limit=1)
+    assert refused["failed"] is True and refused["error"]["code"] == "purchase_limit"
+    assert "more than purchase_limit=1" in refused["msg"]
+    assert writes(emulator.admin.counters()) == 0
+    assert (
+        len(run(emulator, "phone_number_fleet", entries=entries, purchase_limit=2)["purchased"])
+        == 2
+    )
+
+
 def test_the_default_spend_guard_is_ten(emulator):
     result = run(emulator, "phone_number_fleet", entries=[{"country_code": "US", "count": 11}])
     assert result["failed"] is True and "more than max_purchase=10" in result["msg"]

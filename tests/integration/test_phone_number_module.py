@@ -299,6 +299,20 @@ def test_purchase_limit_fails_before_buying(emulator):
     assert ok["purchased"] == numbers[1:]
 
 
+def test_max_purchase_is_the_spend_guard_and_purchase_limit_its_alias(emulator):
+    numbers = available(emulator, count=2)
+    refused = run(emulator, "phone_number", phone_numbers=numbers, max_purchase=1)
+    assert refused["failed"] is True and refused["error"]["code"] == "purchase_limit"
+    assert "more than max_purchase=1" in refused["msg"] and "Raise max_purchase" in refused["msg"]
+    negative = run(emulator, "phone_number", phone_numbers=numbers, max_purchase=-1)
+    assert "max_purchase must be 0 or more" in negative["msg"]
+    assert writes(emulator.admin.counters()) == 0
+    ok = run(emulator, "phone_number", phone_numbers=numbers, max_purchase=2)
+    assert ok["purchased"] == numbers
+    # The writing modules return the same result keys: api_calls too.
+    assert ok["api_calls"]["calls"] == ok["api_calls"]["attempts"] >= 2
+
+
 def test_diff_mode(emulator):
     numbers = available(emulator, count=3)
     run(emulator, "phone_number", phone_numbers=numbers[:2], sip_dispatch_rule_id="SDR_1")

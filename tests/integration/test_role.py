@@ -171,9 +171,18 @@ def test_the_spend_guard_defaults_to_ten(emulator, playbook):
         and calls(emulator.admin.counters(), "SearchPhoneNumbers") == 0
     )
 
+    # The alias, as the modules' purchase_limit; the spend guard's own name wins over it.
+    alias = playbook.run(
+        livekit_phone_numbers=[{"country_code": "US", "count": 11}],
+        livekit_phone_numbers_purchase_limit=5,
+    )
+    assert alias.returncode != 0 and "more than max_purchase=5" in alias.output
+    assert writes(emulator.admin.counters()) == 0
+
     raised = playbook.run(
         livekit_phone_numbers=[{"country_code": "US", "count": 11}],
         livekit_phone_numbers_max_purchase=11,
+        livekit_phone_numbers_purchase_limit=5,
     )
     assert raised.returncode == 0, raised.output
     assert len(raised.summary["purchased"]) == 11
