@@ -9,8 +9,11 @@ without saying so.
 
 from __future__ import annotations
 
+from typing import List, Optional, Sequence
+
 from ansible_collections.livekit.sip.plugins.module_utils._errors import NotFound, PaginationError
 from ansible_collections.livekit.sip.plugins.module_utils._records import (
+    Record,
     field,
     normalize_record,
     normalize_records,
@@ -26,7 +29,9 @@ MAX_EMPTY_PAGES = 3
 class ListResult:
     """Records of a listing plus the server's counters."""
 
-    def __init__(self, records, total_count, offline_count, pages):
+    def __init__(
+        self, records: List[Record], total_count: int, offline_count: int, pages: int
+    ) -> None:
         self.records = records
         self.total_count = total_count
         self.offline_count = offline_count
@@ -88,7 +93,13 @@ class PhoneNumberApi:
                     "(%d items read so far)" % (method, empty, collected)
                 )
 
-    def search(self, country_code, area_code=None, limit=50, page_size=SEARCH_PAGE_SIZE):
+    def search(
+        self,
+        country_code: str,
+        area_code: Optional[str] = None,
+        limit: int = 50,
+        page_size: int = SEARCH_PAGE_SIZE,
+    ) -> List[Record]:
         """Numbers available to buy, up to ``limit``, following page tokens."""
         if limit <= 0:
             return []
@@ -106,7 +117,13 @@ class PhoneNumberApi:
                 record["country_code"] = country
         return records[:limit]
 
-    def list(self, statuses=None, sip_dispatch_rule_id=None, limit=None, page_size=LIST_PAGE_SIZE):
+    def list(
+        self,
+        statuses: Optional[Sequence[str]] = None,
+        sip_dispatch_rule_id: Optional[str] = None,
+        limit: Optional[int] = None,
+        page_size: int = LIST_PAGE_SIZE,
+    ) -> ListResult:
         """The project's numbers, every page (or the first ``limit``)."""
         request = {}
         if statuses:
@@ -135,7 +152,7 @@ class PhoneNumberApi:
             records = records[:limit]
         return ListResult(records, total, offline, pages)
 
-    def get(self, id=None, phone_number=None):
+    def get(self, id: Optional[str] = None, phone_number: Optional[str] = None) -> Optional[Record]:
         """One number by id or E.164, or None when the server does not know it."""
         request = {"id": id} if id else {"phone_number": phone_number}
         try:
@@ -147,20 +164,36 @@ class PhoneNumberApi:
             return None
         return normalize_record(raw)
 
-    def purchase(self, phone_numbers, sip_dispatch_rule_id=None, request_id=None):
+    def purchase(
+        self,
+        phone_numbers: Sequence[str],
+        sip_dispatch_rule_id: Optional[str] = None,
+        request_id: Optional[str] = None,
+    ) -> List[Record]:
         request = {"phone_numbers": list(phone_numbers)}
         if sip_dispatch_rule_id:
             request["sip_dispatch_rule_id"] = sip_dispatch_rule_id
         response = self.twirp.call("PurchasePhoneNumber", request, request_id=request_id)
         return normalize_records(field(response, "phone_numbers"))
 
-    def update(self, sip_dispatch_rule_id, id=None, phone_number=None, request_id=None):
+    def update(
+        self,
+        sip_dispatch_rule_id: str,
+        id: Optional[str] = None,
+        phone_number: Optional[str] = None,
+        request_id: Optional[str] = None,
+    ) -> Record:
         request = {"id": id} if id else {"phone_number": phone_number}
         request["sip_dispatch_rule_id"] = sip_dispatch_rule_id
         response = self.twirp.call("UpdatePhoneNumber", request, request_id=request_id)
         return normalize_record(field(response, "phone_number"))
 
-    def release(self, ids=None, phone_numbers=None, request_id=None):
+    def release(
+        self,
+        ids: Optional[Sequence[str]] = None,
+        phone_numbers: Optional[Sequence[str]] = None,
+        request_id: Optional[str] = None,
+    ) -> None:
         request = {}
         if ids:
             request["ids"] = list(ids)

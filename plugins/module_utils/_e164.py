@@ -16,6 +16,7 @@ Buying the wrong number costs money, so the rules are strict and explained:
 from __future__ import annotations
 
 import re
+from typing import Iterable, List
 
 from ansible_collections.livekit.sip.plugins.module_utils._errors import InvalidPhoneNumber
 
@@ -27,7 +28,7 @@ _SEPARATORS = re.compile(r"[\s\-./()\u00a0]")
 _E164 = re.compile(r"\+[1-9][0-9]{%d,%d}" % (MIN_DIGITS - 1, MAX_DIGITS - 1))
 
 
-def normalize_e164(value):
+def normalize_e164(value: str) -> str:
     """Return ``value`` as canonical E.164 (``+`` and digits) or raise InvalidPhoneNumber."""
     if not isinstance(value, str):
         raise InvalidPhoneNumber(
@@ -56,7 +57,7 @@ def _why(compact):
     return "it has %d digits, at most %d are allowed" % (len(digits), MAX_DIGITS)
 
 
-def normalize_many(values):
+def normalize_many(values: Iterable[str]) -> List[str]:
     """Normalise a list, keeping the first occurrence of duplicates, in input order."""
     seen = set()
     result = []

@@ -38,13 +38,12 @@ from ansible_collections.livekit.sip.plugins.module_utils._errors import (
     WaitTimeout,
     refused_numbers,
 )
-from ansible_collections.livekit.sip.plugins.module_utils._plan import (
-    Planner,
+from ansible_collections.livekit.sip.plugins.module_utils._plan import Planner, Route, pool_order
+from ansible_collections.livekit.sip.plugins.module_utils._records import (
+    HELD_STATUSES,
     Record,
-    Route,
-    pool_order,
+    is_held,
 )
-from ansible_collections.livekit.sip.plugins.module_utils._records import HELD_STATUSES, is_held
 
 POLL_FIRST = 0.5
 POLL_MAX = 5.0

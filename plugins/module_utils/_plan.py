@@ -40,9 +40,11 @@ from ansible_collections.livekit.sip.plugins.module_utils._errors import (
     PurchaseLimitExceeded,
     UnknownIds,
 )
-from ansible_collections.livekit.sip.plugins.module_utils._records import empty_record, is_held
-
-Record = Dict[str, object]
+from ansible_collections.livekit.sip.plugins.module_utils._records import (
+    Record,
+    empty_record,
+    is_held,
+)
 
 # One planned UpdatePhoneNumber. number: E.164; id: the record id; current: the rule ids it
 # has now; rule: the rule to set.

@@ -15,6 +15,10 @@ from __future__ import annotations
 import datetime
 import math
 import re
+from typing import Any, Dict, List, Optional
+
+# A normalised phone-number record: the fields of RECORD_FIELDS, always all of them.
+Record = Dict[str, Any]
 
 # Field -> zero value, in the order records are presented.
 RECORD_FIELDS = (
@@ -56,7 +60,7 @@ def camel(name):
     return _CAMEL.sub(lambda m: m.group(1).upper(), name)
 
 
-def field(raw, name, default=None):
+def field(raw: Dict[str, Any], name: str, default: Any = None) -> Any:
     """Read a field under its proto name or its lowerCamelCase JSON name."""
     if not isinstance(raw, dict):
         return default
@@ -83,23 +87,23 @@ def _enum(value, prefix, numbers, names, fallback):
     return short if short in numbers else fallback
 
 
-def status_name(value):
+def status_name(value: Any) -> str:
     """``PHONE_NUMBER_STATUS_ACTIVE``, ``active`` or ``1`` -> ``active``."""
     return _enum(value, STATUS_PREFIX, STATUS_NUMBERS, STATUS_NAMES, "unspecified")
 
 
-def number_type_name(value):
+def number_type_name(value: Any) -> str:
     """``PHONE_NUMBER_TYPE_TOLL_FREE``, ``toll_free`` or ``3`` -> ``toll_free``."""
     return _enum(value, TYPE_PREFIX, TYPE_NUMBERS, TYPE_NAMES, "unknown")
 
 
-def status_to_api(short):
+def status_to_api(short: str) -> str:
     """``active`` -> ``PHONE_NUMBER_STATUS_ACTIVE`` (the enum name the API defines)."""
     short = status_name(short)
     return STATUS_PREFIX + short.upper()
 
 
-def status_to_number(short):
+def status_to_number(short: str) -> int:
     """``offline`` -> ``4``.
 
     Requests send status filters as numbers: protojson accepts a number for any enum value,
@@ -114,7 +118,7 @@ _TIMESTAMP = re.compile(
 _ZERO_DATES = ("0001-01-01T00:00:00", "1970-01-01T00:00:00")
 
 
-def timestamp(value):
+def timestamp(value: Any) -> Optional[str]:
     """An ISO 8601 string in UTC with a ``Z`` suffix, or None when unset.
 
     RFC 3339 strings keep their fractional digits as given; a non-UTC offset is converted.
@@ -198,7 +202,7 @@ def _float(value):
     return number
 
 
-def normalize_record(raw):
+def normalize_record(raw: Any) -> Record:
     """Return the normalised record for one ``PhoneNumber`` JSON object."""
     if not isinstance(raw, dict):
         raw = {}
@@ -228,20 +232,20 @@ def normalize_record(raw):
     return record
 
 
-def normalize_records(items):
+def normalize_records(items: Optional[List[Any]]) -> List[Record]:
     if not items:
         return []
     return [normalize_record(item) for item in items]
 
 
-def empty_record(e164_format=""):
+def empty_record(e164_format: str = "") -> Record:
     """A record with every field at its zero value."""
     record = {name: list(zero) if isinstance(zero, list) else zero for name, zero in RECORD_FIELDS}
     record["e164_format"] = e164_format
     return record
 
 
-def merge_records(base, update):
+def merge_records(base: Record, update: Record) -> Record:
     """Overlay the populated fields of ``update`` on ``base`` (both normalised).
 
     Write responses carry only some fields (a purchase answers id, number and status); merging
@@ -255,6 +259,6 @@ def merge_records(base, update):
     return merged
 
 
-def is_held(record):
+def is_held(record: Optional[Record]) -> bool:
     """True when the project holds the number: PENDING, ACTIVE or OFFLINE."""
     return bool(record) and record.get("status") in HELD_STATUSES
