@@ -8,15 +8,21 @@ import pytest
 
 from ansible_collections.livekit.sip.plugins.module_utils import _errors as errors
 from ansible_collections.livekit.sip.plugins.module_utils._api import ListResult
+from ansible_collections.livekit.sip.plugins.module_utils._entries import NumberEntry
 from ansible_collections.livekit.sip.plugins.module_utils._errors import StepError, WaitTimeout
 from ansible_collections.livekit.sip.plugins.module_utils._execute import (
+    Progress,
+    Settings,
+    batches,
+    execute,
     outcome_unknown,
     purchase,
     release,
     route,
+    settle,
     wait_settled,
 )
-from ansible_collections.livekit.sip.plugins.module_utils._plan import Route
+from ansible_collections.livekit.sip.plugins.module_utils._plan import Planner, Route
 from ansible_collections.livekit.sip.plugins.module_utils._records import normalize_record
 
 A, B, C = "+14155550101", "+14155550102", "+14155550103"
@@ -283,3 +289,93 @@ def test_wait_times_out_naming_pending_numbers():
     assert A in str(info.value) and C not in str(info.value)
     assert clock.now == pytest.approx(3)
     assert max(clock.sleeps) <= 3
+
+
+# ------------------------------------------------------------------------------ a whole plan
+
+
+def run_settings(batch_size=None, wait=False):
+    return Settings(workers=4, page_size=500, batch_size=batch_size, wait=wait, wait_timeout=5)
+
+
+def fleet_of(current, entries):
+    planner = Planner(current, entries, ())
+    planner.finish()
+    return planner
+
+
+def test_execute_buys_per_rule_in_batches_then_routes_then_releases_in_batches():
+    numbers = ["+1415555%04d" % n for n in range(5)]
+    current = [rec(A, rules=["OLD"]), rec(B), rec(C)]
+    entries = [NumberEntry(i, n, "R1", "present") for i, n in enumerate(numbers[:3])]
+    entries += [NumberEntry(3, numbers[3], None, "present"), NumberEntry(4, A, "R2", "present")]
+    entries += [NumberEntry(5, B, None, "absent"), NumberEntry(6, C, None, "absent")]
+    planner = fleet_of(current, entries)
+    api = FakeApi(held=current)
+    progress = Progress()
+    execute(api, planner, run_settings(batch_size=2), progress)
+    assert [c[:3] for c in api.calls if c[0] == "purchase"] == [
+        ("purchase", numbers[:2], "R1"),
+        ("purchase", numbers[2:3], "R1"),
+        ("purchase", numbers[3:4], None),
+    ]
+    assert ("update", "PN_101", "R2") in api.calls
+    assert [c for c in api.calls if c[0] == "release"] == [("release", [B, C])]
+    # Purchases first, releases last: a failed purchase leaves nothing released.
+    kinds = [c[0] for c in api.calls]
+    assert kinds.index("release") > max(i for i, k in enumerate(kinds) if k != "release")
+    assert progress.result() == {
+        "changed": True,
+        "purchased": numbers[:4],
+        "routed": [A],
+        "released": [B, C],
+    }
+
+
+def test_without_batch_size_one_call_carries_a_rules_numbers():
+    numbers = ["+1415555%04d" % n for n in range(3)]
+    planner = fleet_of([], [NumberEntry(i, n, None, "present") for i, n in enumerate(numbers)])
+    api = FakeApi()
+    execute(api, planner, run_settings(), Progress())
+    assert [c[1] for c in api.calls if c[0] == "purchase"] == [numbers]
+    assert batches([], None) == [] and batches(numbers, 2) == [numbers[:2], numbers[2:]]
+
+
+def test_a_failed_release_batch_reports_what_was_done_before_it():
+    current = [rec(A), rec(B), rec(C)]
+    planner = fleet_of(
+        current, [NumberEntry(i, r["e164_format"], None, "absent") for i, r in enumerate(current)]
+    )
+    api = FakeApi(held=current)
+    progress = Progress()
+
+    def release(ids=None, phone_numbers=None, request_id=None):
+        api.calls.append(("release", list(phone_numbers)))
+        if C in phone_numbers:
+            raise api_error(404, "not_found")
+        for n in phone_numbers:
+            api.held.pop(n)
+
+    api.release = release
+    with pytest.raises(StepError):
+        execute(api, planner, run_settings(batch_size=2), progress)
+    assert progress.released == [A, B]
+
+
+def test_settle_waits_for_numbers_pending_from_an_earlier_run_and_records_a_timeout():
+    current = [rec(A, "pending")]
+    planner = fleet_of(current, [NumberEntry(0, A, None, "present")])
+    api = FakeApi(held=current)
+    progress = Progress()
+    # Nothing bought and nothing written: without wait the records read before stand.
+    assert settle(api, planner, run_settings(), progress, current) is current
+    assert api.calls == []
+    with pytest.raises(WaitTimeout):
+        settle(
+            api,
+            planner,
+            run_settings(wait=True)._replace(wait_timeout=0),
+            progress,
+            current,
+        )
+    assert progress.result()["pending"] == [A]
