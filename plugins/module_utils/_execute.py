@@ -157,8 +157,11 @@ def purchase(api, numbers: List[str], rule: str, page_size: int) -> List[Record]
     return [held[n] for n in numbers]
 
 
-def route(api, routes: Sequence[Route], workers: int, page_size: int = 500) -> Dict[str, Record]:
-    """Update every route concurrently; returns {number: record}. Raises StepError.
+def route_all(
+    api, routes: Sequence[Route], workers: int, page_size: int = 500
+) -> Dict[str, Record]:
+    """Carry out every Route (UpdatePhoneNumber) on at most ``workers`` threads; returns
+    {number: record}. Raises StepError.
 
     Updates whose outcome is unknown are checked with one listing afterwards: a number that
     shows its new rule was routed.
@@ -366,7 +369,7 @@ def execute(
     planner.retarget()
     if plan.routes:
         try:
-            route(api, plan.routes, settings.workers, settings.page_size)
+            route_all(api, plan.routes, settings.workers, settings.page_size)
         except StepError as exc:
             progress.routed.extend(exc.done)
             raise

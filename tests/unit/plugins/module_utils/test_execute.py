@@ -18,7 +18,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._execute import (
     outcome_unknown,
     purchase,
     release,
-    route,
+    route_all,
     settle,
     wait_settled,
 )
@@ -193,7 +193,7 @@ def test_route_runs_concurrently_and_reports_partial_failure():
     api = FakeApi(held=held, update_errors={failing: api_error(404, "not_found", "gone")})
     routes = [Route(r["e164_format"], "", [], "SDR_9") for r in held]
     with pytest.raises(StepError) as info:
-        route(api, routes, workers=4)
+        route_all(api, routes, workers=4)
     assert info.value.failed == [failing]
     assert failing in str(info.value)
     assert len(info.value.done) == 19 and failing not in info.value.done
@@ -212,7 +212,7 @@ def test_lost_route_answers_are_verified_by_one_listing():
         held=[rec(A), rec(B)], update_errors={B: errors.TransportError("never arrived")}
     )
     with pytest.raises(StepError) as info:
-        route(api, [Route(A, "", [], "SDR_1"), Route(B, "", [], "SDR_1")], workers=2)
+        route_all(api, [Route(A, "", [], "SDR_1"), Route(B, "", [], "SDR_1")], workers=2)
     assert info.value.done == [A]
     assert info.value.failed == [B]
     assert [c[0] for c in api.calls].count("list") == 1
@@ -220,14 +220,14 @@ def test_lost_route_answers_are_verified_by_one_listing():
 
 def test_route_by_id_when_known():
     api = FakeApi(held=[rec(A)])
-    result = route(api, [Route(A, "PN_101", [], "SDR_2")], workers=8)
+    result = route_all(api, [Route(A, "PN_101", [], "SDR_2")], workers=8)
     assert result[A]["sip_dispatch_rule_ids"] == ["SDR_2"]
     assert api.calls == [("update", "PN_101", "SDR_2")]
 
 
 def test_route_nothing_makes_no_call():
     api = FakeApi()
-    assert route(api, [], workers=8) == {}
+    assert route_all(api, [], workers=8) == {}
     assert api.calls == []
 
 
