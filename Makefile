@@ -25,7 +25,7 @@ help:
 	@echo "make docs      build the documentation site into .build/docs/html"
 	@echo "make package   build the Galaxy artifact, install it and run it; lint docs and changelog"
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt emulator/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
@@ -45,8 +45,9 @@ ruff: venv
 units: venv link
 	$(BIN)/python -m pytest -q tests/unit
 
+# The emulator's own suite, under its own pytest configuration (emulator/pyproject.toml).
 emulator-tests: venv
-	$(BIN)/python -m pytest -q tests/emulator
+	cd emulator && $(CURDIR)/$(BIN)/python -m pytest -q tests
 
 integration: venv link
 	$(BIN)/python -m pytest -q tests/integration
@@ -98,7 +99,7 @@ docs: venv link
 	$(BIN)/python docs/site/build.py
 
 emulator: venv
-	$(BIN)/python -m tests.emulator serve --port $(EMULATOR_PORT)
+	$(BIN)/livekit-sip-emulator serve --port $(EMULATOR_PORT)
 
 clean:
 	rm -rf .build tests/output

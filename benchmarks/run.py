@@ -21,7 +21,7 @@ import sys
 import time
 
 from benchmarks import scenario, startup, targets
-from tests.emulator.client import AdminClient
+from livekit_sip_emulator.client import AdminClient
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PLAYBOOKS = {
@@ -133,7 +133,7 @@ class Emulator:
         command = [
             sys.executable,
             "-m",
-            "tests.emulator",
+            "livekit_sip_emulator",
             "start",
             "--pid-file",
             self.pid_file,
@@ -156,7 +156,7 @@ class Emulator:
 
     def stop(self):
         subprocess.run(
-            [sys.executable, "-m", "tests.emulator", "stop", "--pid-file", self.pid_file],
+            [sys.executable, "-m", "livekit_sip_emulator", "stop", "--pid-file", self.pid_file],
             cwd=str(ROOT),
             env=self.env,
             capture_output=True,

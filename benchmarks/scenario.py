@@ -11,7 +11,7 @@ import json
 import math
 import pathlib
 
-from tests.emulator.inventory import inventory
+from livekit_sip_emulator.inventory import inventory
 
 STEPS = ("a", "b", "c", "d")
 STEP_NAMES = {

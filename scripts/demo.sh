@@ -36,10 +36,10 @@ echo "installed $(basename "$artifact")"
 step "Starting the emulator on port $port"
 # The emulator takes its credentials from these variables; so do the modules.
 export LIVEKIT_URL="http://127.0.0.1:$port" LIVEKIT_API_KEY=devkey LIVEKIT_API_SECRET=secret
-trap '"$bin/python" -m tests.emulator stop --pid-file "$pid_file" >/dev/null || true' EXIT
+trap '"$bin/livekit-sip-emulator" stop --pid-file "$pid_file" >/dev/null || true' EXIT
 # `start` returns once the emulator answers its health check (or fails, naming why).
-"$bin/python" -m tests.emulator start --pid-file "$pid_file" --port "$port" >/dev/null
-"$bin/python" -m tests.emulator wait --url "$LIVEKIT_URL" --timeout 5
+"$bin/livekit-sip-emulator" start --pid-file "$pid_file" --port "$port" >/dev/null
+"$bin/livekit-sip-emulator" wait --url "$LIVEKIT_URL" --timeout 5
 
 counter() {
     "$bin/python" - "$LIVEKIT_URL" "$1" <<'PY'

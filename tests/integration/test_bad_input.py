@@ -20,7 +20,7 @@ from ansible_collections.livekit.sip.plugins.module_utils import _auth
 from tests.integration.helpers import WRITE_METHODS, run_module
 from tests.integration.playbooks import RolePlay
 
-pytest_plugins = ["tests.emulator.fixtures"]
+pytest_plugins = ["livekit_sip_emulator.fixtures"]
 
 N = "+14155550100"
 POOL = {"country_code": "US", "count": 1}

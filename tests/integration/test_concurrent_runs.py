@@ -16,7 +16,7 @@ from ansible_collections.livekit.sip.plugins.modules import phone_number_fleet
 from tests.integration.helpers import available, run
 from tests.integration.playbooks import RolePlay
 
-pytest_plugins = ["tests.emulator.fixtures"]
+pytest_plugins = ["livekit_sip_emulator.fixtures"]
 
 # Long enough that the second run lists the project before the first run's purchase lands,
 # whatever the start-up jitter of ansible-playbook.

@@ -12,7 +12,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._api import PhoneNumbe
 from ansible_collections.livekit.sip.plugins.module_utils._twirp import TwirpClient
 from tests.integration.helpers import available, calls, run, run_module, writes
 
-pytest_plugins = ["tests.emulator.fixtures"]
+pytest_plugins = ["livekit_sip_emulator.fixtures"]
 
 SECRET = "zq-distinctive-secret-value-0123456789"
 

@@ -17,7 +17,7 @@ import sys
 from tests.integration.helpers import available, run
 from tests.integration.playbooks import RolePlay
 
-pytest_plugins = ["tests.emulator.fixtures"]
+pytest_plugins = ["livekit_sip_emulator.fixtures"]
 
 FAULT_RATE = 0.2
 FAULT_SEED = 6

@@ -12,7 +12,7 @@ import yaml
 from ansible_collections.livekit.sip.plugins.modules import phone_number_fleet
 from tests.integration.helpers import available, calls, run, writes
 
-pytest_plugins = ["tests.emulator.fixtures"]
+pytest_plugins = ["livekit_sip_emulator.fixtures"]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

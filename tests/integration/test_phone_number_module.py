@@ -6,7 +6,7 @@ import pytest
 
 from tests.integration.helpers import available, calls, run, writes
 
-pytest_plugins = ["tests.emulator.fixtures"]
+pytest_plugins = ["livekit_sip_emulator.fixtures"]
 
 
 def held_numbers(emulator):

@@ -12,7 +12,7 @@ import time
 from tests.integration.helpers import available, calls, run
 from tests.integration.playbooks import RolePlay
 
-pytest_plugins = ["tests.emulator.fixtures"]
+pytest_plugins = ["livekit_sip_emulator.fixtures"]
 
 DELAY = 4.0  # seconds a bought number stays PENDING
 

@@ -13,7 +13,7 @@ import yaml
 from tests.integration.helpers import available, calls, writes
 from tests.integration.playbooks import PLAYBOOK, ROOT
 
-pytest_plugins = ["tests.emulator.fixtures"]
+pytest_plugins = ["livekit_sip_emulator.fixtures"]
 
 
 class Playbook:

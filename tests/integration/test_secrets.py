@@ -35,7 +35,7 @@ def logging_emulator(tmp_path):
             [
                 sys.executable,
                 "-m",
-                "tests.emulator",
+                "livekit_sip_emulator",
                 "serve",
                 "--port",
                 "0",

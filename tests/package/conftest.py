@@ -29,8 +29,8 @@ DECOYS = (
 
 def pytest_configure(config):
     # Registered here rather than through pytest_plugins, which pytest refuses below the rootdir.
-    if not config.pluginmanager.has_plugin("tests.emulator.fixtures"):
-        config.pluginmanager.import_plugin("tests.emulator.fixtures")
+    if not config.pluginmanager.has_plugin("livekit_sip_emulator.fixtures"):
+        config.pluginmanager.import_plugin("livekit_sip_emulator.fixtures")
     # The development secret "secret" is shorter than PyJWT likes; that is the point of a default.
     config.addinivalue_line("filterwarnings", "ignore::jwt.warnings.InsecureKeyLengthWarning")
 

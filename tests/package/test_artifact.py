@@ -90,6 +90,24 @@ def test_artifact_has_no_test_output_caches_or_build_trees(artifact):
     assert not set(DECOYS) & set(names)
 
 
+def test_artifact_has_no_emulator_files(artifact):
+    """The emulator ships as its own Python package (emulator/), never inside the collection."""
+    in_checkout = [
+        os.path.join("emulator", "pyproject.toml"),
+        os.path.join("emulator", "src", "livekit_sip_emulator", "server.py"),
+    ]
+    assert all(os.path.isfile(os.path.join(ROOT, path)) for path in in_checkout)
+    names = members(artifact)
+    emulator_files = [
+        name
+        for name in names
+        if name.split("/")[0] == "emulator"
+        or name.startswith("tests/emulator")
+        or "livekit_sip_emulator" in name
+    ]
+    assert not emulator_files, f"emulator files in the artifact: {emulator_files}"
+
+
 def galaxy_metadata():
     with open(os.path.join(ROOT, "galaxy.yml")) as handle:
         return yaml.safe_load(handle)

@@ -1,6 +1,6 @@
 """Throughput of the emulator: N client threads on kept-alive connections calling one method.
 
-python -m tests.emulator.bench [--threads 32] [--seconds 3] [--method ListPhoneNumbers] [--url URL]
+python -m livekit_sip_emulator.bench [--threads 32] [--seconds 3] [--method ListPhoneNumbers] [--url URL]
 Without --url it measures an in-process emulator (client and server then share one interpreter).
 """
 
@@ -67,7 +67,7 @@ def measure(url, api_key, api_secret, threads=32, seconds=3.0, method="ListPhone
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m tests.emulator.bench")
+    parser = argparse.ArgumentParser(prog="python -m livekit_sip_emulator.bench")
     parser.add_argument(
         "--url", help="an emulator already running (http only); default: start one in-process"
     )

@@ -7,7 +7,7 @@ import logging
 
 from .config import ADMIN_PREFIX
 
-LOG = logging.getLogger("tests.emulator")
+LOG = logging.getLogger("livekit_sip_emulator")
 
 
 class AdminRequestError(Exception):

@@ -130,7 +130,7 @@ def _server_options():
 
 def build_parser():
     parser = argparse.ArgumentParser(
-        prog="python -m tests.emulator", description="Emulator of the LiveKit Phone Number service."
+        prog="livekit-sip-emulator", description="Emulator of the LiveKit Phone Number service."
     )
     commands = parser.add_subparsers(dest="command")
     options = _server_options()
@@ -181,7 +181,7 @@ def serve_argv(args):
     for flag, field, _kind, _text in OPTIONS:
         value = getattr(args, field)
         if value is not None:
-            # The background server runs from the repository root; paths must not depend on the caller's directory.
+            # Absolute, so that the background server does not depend on the directory it runs in.
             argv += [flag, os.path.abspath(value) if field in PATH_FIELDS else str(value)]
     argv += [flag for flag, field, _text in FLAGS if getattr(args, field)]
     for item in args.extra_keys:

@@ -10,8 +10,8 @@ import urllib.parse
 import pytest
 import requests
 
-from tests.emulator import AdminClient, Emulator, EmulatorConfig
-from tests.emulator.bench import measure
+from livekit_sip_emulator import AdminClient, Emulator, EmulatorConfig
+from livekit_sip_emulator.bench import measure
 
 from .helpers import PREFIX, Api
 

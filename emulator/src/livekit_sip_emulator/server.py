@@ -14,7 +14,7 @@ from . import admin
 from .config import ADMIN_PREFIX, API_PREFIX, METHODS
 from .wire import TwirpError
 
-LOG = logging.getLogger("tests.emulator")
+LOG = logging.getLogger("livekit_sip_emulator")
 # Large enough for an inline state of a 100,000-number project.
 MAX_BODY = 128 * 1024 * 1024
 

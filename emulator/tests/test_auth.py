@@ -6,7 +6,7 @@ import uuid
 import jwt
 import pytest
 
-from tests.emulator import make_token
+from livekit_sip_emulator import make_token
 
 from .helpers import Api, assert_twirp_error, token
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.emulator import AdminError
+from livekit_sip_emulator import AdminError
 
 from .helpers import Api
 

@@ -6,7 +6,7 @@ import uuid
 import pytest
 import requests
 
-from tests.emulator import AdminError
+from livekit_sip_emulator import AdminError
 
 from .helpers import Api, assert_twirp_error
 

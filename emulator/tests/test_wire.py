@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.emulator import wire
+from livekit_sip_emulator import wire
 
 from .helpers import PREFIX, TIMESTAMP, Api, assert_twirp_error
 

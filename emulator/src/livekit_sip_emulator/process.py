@@ -11,8 +11,8 @@ import sys
 import time
 import urllib.request
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 URL_PREFIX = "LIVEKIT_URL="
+COMMAND_NAMES = (b"livekit_sip_emulator", b"livekit-sip-emulator", b"tests.emulator")
 
 
 def healthy(url, context=None, timeout=0.0):
@@ -63,9 +63,11 @@ def running(pid):
 def is_emulator(pid):
     """Guards against a stale pid file whose pid now belongs to an unrelated process."""
     try:
-        return b"tests.emulator" in pathlib.Path("/proc/%d/cmdline" % pid).read_bytes()
+        command = pathlib.Path("/proc/%d/cmdline" % pid).read_bytes()
     except OSError:
         return running(pid)
+    # Pid files written by the emulator's earlier home, `python -m tests.emulator start`, still stop.
+    return any(name in command for name in COMMAND_NAMES)
 
 
 def _remove(pid_file):
@@ -116,8 +118,7 @@ def start(serve_argv, env, pid_file, log_file, timeout, on_ready):
     env = dict(env, PYTHONUNBUFFERED="1")
     with open(log_file, "ab") as log:
         child = subprocess.Popen(
-            [sys.executable, "-m", "tests.emulator", "serve"] + serve_argv,
-            cwd=str(ROOT),
+            [sys.executable, "-m", "livekit_sip_emulator", "serve"] + serve_argv,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,

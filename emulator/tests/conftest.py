@@ -9,11 +9,10 @@ from .helpers import Api
 
 
 def pytest_configure(config):
-    # Registered here rather than through pytest_plugins, which pytest refuses in a conftest below the rootdir.
-    if not config.pluginmanager.has_plugin("tests.emulator.fixtures"):
-        config.pluginmanager.import_plugin("tests.emulator.fixtures")
-    # The development secret "secret" is shorter than PyJWT likes; that is the point of a default.
-    config.addinivalue_line("filterwarnings", "ignore::jwt.warnings.InsecureKeyLengthWarning")
+    # Installing the package registers the fixtures (entry point pytest11); this covers runs with
+    # PYTEST_DISABLE_PLUGIN_AUTOLOAD set. pytest refuses pytest_plugins in a conftest below the rootdir.
+    if not config.pluginmanager.has_plugin("livekit_sip_emulator.fixtures"):
+        config.pluginmanager.import_plugin("livekit_sip_emulator.fixtures")
 
 
 @pytest.fixture

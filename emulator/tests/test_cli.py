@@ -1,23 +1,25 @@
-"""The command line, run as a subprocess from the repository root like a user or a playbook would."""
+"""The command line, run as a subprocess outside any checkout, like a user or a playbook would."""
 
 from __future__ import annotations
 
 import os
-import pathlib
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
 import requests
 
-from tests.emulator.process import running
+from livekit_sip_emulator.process import running
 
 from .helpers import PREFIX, token
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
+# Not the checkout: the installed package must not need the repository around it.
+WORKDIR = tempfile.gettempdir()
 
 
 def cli(*args, env=None, timeout=30):
@@ -26,8 +28,8 @@ def cli(*args, env=None, timeout=30):
         if env is None or name not in env:
             environment.pop(name, None)
     return subprocess.run(
-        [sys.executable, "-m", "tests.emulator"] + list(args),
-        cwd=str(ROOT),
+        [sys.executable, "-m", "livekit_sip_emulator"] + list(args),
+        cwd=WORKDIR,
         env=environment,
         capture_output=True,
         text=True,
@@ -120,8 +122,8 @@ def test_serve_in_the_foreground_stops_cleanly_on_a_signal(signum):
         LIVEKIT_API_SECRET="envsecret-0123456789abcdef0123456",
     )
     child = subprocess.Popen(
-        [sys.executable, "-m", "tests.emulator"],
-        cwd=str(ROOT),
+        [sys.executable, "-m", "livekit_sip_emulator"],
+        cwd=WORKDIR,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -258,3 +260,49 @@ def test_serve_with_tls_announces_https(tmp_path, tls_files):
         == 1
     )
     assert time.monotonic() - started_at < 5
+
+
+def console_script():
+    """The `livekit-sip-emulator` command that pip installed beside this interpreter."""
+    found = shutil.which("livekit-sip-emulator", path=os.path.dirname(sys.executable))
+    assert found, "livekit-sip-emulator is not installed beside " + sys.executable
+    return found
+
+
+def test_console_script_has_the_same_commands(tmp_path):
+    command = console_script()
+    usage = subprocess.run(
+        [command, "--help"], cwd=WORKDIR, capture_output=True, text=True, timeout=30, check=False
+    )
+    assert usage.returncode == 0, usage.stderr
+    assert usage.stdout.startswith("usage: livekit-sip-emulator")
+    assert "{serve,start,stop,wait}" in usage.stdout
+    pid_file = tmp_path / "script.pid"
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith(("LIVEKIT_", "EMU"))
+    }
+    started = subprocess.run(
+        [command, "start", "--pid-file", str(pid_file), "--port", "0", "--quota", "2"],
+        cwd=WORKDIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert started.returncode == 0, started.stderr
+    values = announced(started.stdout)
+    pid = int(pid_file.read_text())
+    try:
+        assert call(values).status_code == 200
+    finally:
+        stopped = subprocess.run(
+            [command, "stop", "--pid-file", str(pid_file)],
+            cwd=WORKDIR,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert stopped.returncode == 0 and "emulator stopped (pid %d)" % pid in stopped.stdout
+    assert not running(pid)
