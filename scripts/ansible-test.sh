@@ -39,12 +39,12 @@ fi
 rm -rf "$tree"
 mkdir -p "$tree"
 # Copy what git would ship: tracked and untracked-but-not-ignored files that exist. The emulator
-# (emulator/) is a Python package of its own, not
+# (emulator/, and tests/emulator, its deprecated command) is a Python package of its own, not
 # collection content: ruff and its own tests check it, and galaxy.yml leaves it out of the artifact.
 (cd "$root" && git ls-files -z --cached --others --exclude-standard) |
     while IFS= read -r -d '' path; do
         [ -f "$root/$path" ] || continue
-        case "$path" in emulator/*) continue ;; esac
+        case "$path" in emulator/* | tests/emulator/*) continue ;; esac
         mkdir -p "$tree/$(dirname "$path")"
         cp -p "$root/$path" "$tree/$path"
     done

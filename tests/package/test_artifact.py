@@ -95,6 +95,7 @@ def test_artifact_has_no_emulator_files(artifact):
     in_checkout = [
         os.path.join("emulator", "pyproject.toml"),
         os.path.join("emulator", "src", "livekit_sip_emulator", "server.py"),
+        os.path.join("tests", "emulator", "__main__.py"),
     ]
     assert all(os.path.isfile(os.path.join(ROOT, path)) for path in in_checkout)
     names = members(artifact)
