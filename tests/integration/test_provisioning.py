@@ -14,7 +14,9 @@ from tests.integration.playbooks import RolePlay
 
 pytest_plugins = ["livekit_sip_emulator.fixtures"]
 
-DELAY = 4.0  # seconds a bought number stays PENDING
+# Long enough that the role run below starts while the numbers are still PENDING, even on a
+# loaded machine where ansible-playbook takes seconds to start.
+DELAY = 10.0  # seconds a bought number stays PENDING
 
 
 def play(emulator, tmp_path):
