@@ -35,7 +35,8 @@ try:
 except ImportError:  # the module glue reports the missing library with missing_required_lib
     requests = None
 
-SERVICE_PREFIX = "/twirp/livekit.PhoneNumberService/"
+SERVICE = "livekit.PhoneNumberService"
+SERVICE_PREFIX = f"/twirp/{SERVICE}/"
 REQUEST_ID_HEADER = "X-Livekit-Request-Id"
 USER_AGENT = f"livekit.sip-ansible/{COLLECTION_VERSION}"
 
@@ -261,7 +262,7 @@ class CallStats:
 
 
 class TwirpClient:
-    """Calls ``livekit.PhoneNumberService`` methods; thread-safe."""
+    """Calls Twirp methods (``livekit.PhoneNumberService`` unless told otherwise); thread-safe."""
 
     def __init__(
         self,
@@ -283,14 +284,16 @@ class TwirpClient:
         self.transport = transport if transport is not None else RequestsTransport(validate_certs)
         self.stats = CallStats()
 
-    def call(self, method, payload, request_id=None, timeout=None):
+    def call(self, method, payload, request_id=None, timeout=None, service=None):
         """POST ``payload`` to ``method``; the decoded JSON object, or a LiveKitError.
 
         One request id serves every attempt of this logical call, so that a server can
-        recognise a replay. Raised errors carry ``attempts`` (how many were made).
+        recognise a replay. Raised errors carry ``attempts`` (how many were made). ``service``
+        names another Twirp service of the same server (``livekit.SIP``).
         """
         request_id = request_id or str(uuid.uuid4())
-        url = self.base_url + SERVICE_PREFIX + method
+        prefix = SERVICE_PREFIX if service is None else f"/twirp/{service}/"
+        url = self.base_url + prefix + method
         body = json.dumps(payload or {}, separators=(",", ":")).encode("utf-8")
         attempt = 0
         while True:
