@@ -137,6 +137,10 @@ def test_counters(api, emulator):
         "GetPhoneNumber": 2,
         "UpdatePhoneNumber": 2,
         "ReleasePhoneNumbers": 2,
+        "CreateSIPDispatchRule": 0,
+        "UpdateSIPDispatchRule": 0,
+        "ListSIPDispatchRule": 0,
+        "DeleteSIPDispatchRule": 0,
     }
     assert counters["errors"] == {"not_found": 1, "invalid_argument": 1}
     assert counters["writes"] == {"purchased": 2, "routed": 1, "released": 1}

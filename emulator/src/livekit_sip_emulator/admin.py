@@ -48,6 +48,7 @@ def _health(emulator, _body):
         "url": emulator.url,
         "connections_total": emulator.connections_total(),
         "numbers_held": len(emulator.store.held),
+        "sip_dispatch_rules": len(emulator.store.rules.rules),
     }
 
 

@@ -47,6 +47,12 @@ OPTIONS = (
         int,
         "cap on the limit of list and search pages (default %(default)s)",
     ),
+    (
+        "--max-rule-page-size",
+        "max_rule_page_size",
+        int,
+        "cap on the limit of ListSIPDispatchRule pages (default %(default)s)",
+    ),
     ("--latency-ms", "latency_ms", float, "delay added to every API call (default %(default)s)"),
     (
         "--fault-rate",
@@ -73,6 +79,11 @@ FLAGS = (
         "leave zero values out of responses, like a server set to skip defaults",
     ),
     ("--log-requests", "log_requests", "log one line per request to stderr"),
+    (
+        "--check-rule-ids",
+        "check_rule_ids",
+        "refuse PurchasePhoneNumber and UpdatePhoneNumber with a dispatch rule id that does not exist",
+    ),
 )
 
 

@@ -18,6 +18,17 @@ METHODS = (
     "ReleasePhoneNumbers",
 )
 
+SIP_SERVICE = "livekit.SIP"
+SIP_PREFIX = f"/twirp/{SIP_SERVICE}/"
+SIP_METHODS = (
+    "CreateSIPDispatchRule",
+    "UpdateSIPDispatchRule",
+    "ListSIPDispatchRule",
+    "DeleteSIPDispatchRule",
+)
+# Every method of both services, as counters and faults name them.
+ALL_METHODS = METHODS + SIP_METHODS
+
 FAULT_KINDS = ("unavailable", "rate_limited", "drop", "lost_response")
 JSON_NAMES = ("proto", "camel")
 
@@ -30,9 +41,18 @@ BEHAVIOUR_KEYS = (
     "json_names",
     "skip_defaults",
     "max_page_size",
+    "max_rule_page_size",
+    "check_rule_ids",
 )
 # The subset that may change while numbers are held (the inventory stays as it is).
-RUNTIME_KEYS = ("quota", "provisioning_delay", "json_names", "skip_defaults", "max_page_size")
+RUNTIME_KEYS = (
+    "quota",
+    "provisioning_delay",
+    "json_names",
+    "skip_defaults",
+    "max_page_size",
+    "max_rule_page_size",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +69,8 @@ class EmulatorConfig:
     provisioning_delay: float = 0.0
     quota: int = 10000
     max_page_size: int = 1000
+    max_rule_page_size: int = 1000
+    check_rule_ids: bool = False
     latency_ms: float = 0.0
     fault_rate: float = 0.0
     fault_seed: int = 0
@@ -131,7 +153,7 @@ def coerce(name, value):
         return _integer(name, value, -(2**63), 2**63)
     if name == "quota":
         return _integer(name, value, 0, None)
-    if name == "max_page_size":
+    if name in ("max_page_size", "max_rule_page_size"):
         return _integer(name, value, 1, None)
     if name == "provisioning_delay":
         return _number(name, value, 0)
@@ -141,9 +163,9 @@ def coerce(name, value):
                 "json_names must be one of {}, got {!r}".format(", ".join(JSON_NAMES), value)
             )
         return value
-    if name == "skip_defaults":
+    if name in ("skip_defaults", "check_rule_ids"):
         if not isinstance(value, bool):
-            raise ValueError(f"skip_defaults must be true or false, got {value!r}")
+            raise ValueError(f"{name} must be true or false, got {value!r}")
         return value
     raise ValueError(f"unknown setting {name!r}")
 
@@ -163,7 +185,7 @@ def check_fault_settings(rate, kinds, methods, latency_ms, retry_after):
             )
     methods = tuple(methods or ())
     for method in methods:
-        if method not in METHODS:
+        if method not in ALL_METHODS:
             raise ValueError(f"unknown method {method!r}")
     return (
         rate,

@@ -5,16 +5,18 @@ from __future__ import annotations
 import collections
 import copy
 
-from .config import FAULT_KINDS, METHODS
+from .config import ALL_METHODS, FAULT_KINDS
 
 
 class Counters:
     def __init__(self):
-        self.calls = dict.fromkeys(METHODS, 0)
+        self.calls = dict.fromkeys(ALL_METHODS, 0)
         self.errors = {}
         # Numbers actually changed, not calls: a check-mode run or a replay leaves these alone.
         self.writes = {"purchased": 0, "routed": 0, "released": 0}
         self.purchases_by_number = {}
+        # Dispatch rules actually written, by kind of write.
+        self.rule_writes = {"created": 0, "updated": 0, "replaced": 0, "deleted": 0}
         self.replays = 0
         self.faults = dict.fromkeys(FAULT_KINDS, 0)
 
@@ -32,6 +34,7 @@ class Counters:
                 "errors": self.errors,
                 "writes": self.writes,
                 "purchases_by_number": self.purchases_by_number,
+                "rule_writes": self.rule_writes,
                 "replays": self.replays,
                 "faults": self.faults,
             }

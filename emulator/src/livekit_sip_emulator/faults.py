@@ -6,7 +6,7 @@ import collections
 import random
 import threading
 
-from .config import FAULT_KINDS, METHODS, check_fault_settings
+from .config import ALL_METHODS, FAULT_KINDS, check_fault_settings
 
 OK = "ok"
 
@@ -35,7 +35,7 @@ class FaultInjector:
         )
         queues = {}
         for method, steps in (script or {}).items():
-            if method not in METHODS:
+            if method not in ALL_METHODS:
                 raise ValueError(f"script: unknown method {method!r}")
             if not isinstance(steps, list):
                 raise ValueError(f"script: {method} must map to a list of steps")

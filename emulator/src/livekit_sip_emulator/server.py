@@ -11,12 +11,20 @@ import threading
 import time
 
 from . import admin
-from .config import ADMIN_PREFIX, API_PREFIX, METHODS
+from .config import ADMIN_PREFIX, API_PREFIX, METHODS, SIP_METHODS, SIP_PREFIX
 from .wire import TwirpError
 
 LOG = logging.getLogger("livekit_sip_emulator")
 # Large enough for an inline state of a 100,000-number project.
 MAX_BODY = 128 * 1024 * 1024
+
+
+def _method(path):
+    """The method a Twirp path names on one of the two services, or None."""
+    for prefix, methods in ((API_PREFIX, METHODS), (SIP_PREFIX, SIP_METHODS)):
+        if path.startswith(prefix) and path[len(prefix) :] in methods:
+            return path[len(prefix) :]
+    return None
 
 
 class _Dropped(Exception):
@@ -161,8 +169,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _api(self, path, body):
         emulator = self.server.emulator
-        method = path[len(API_PREFIX) :] if path.startswith(API_PREFIX) else None
-        if method in METHODS:
+        method = _method(path)
+        if method is not None:
             emulator.store.count_call(method)
         route = {"twirp_invalid_route": f"{self.command} {path}"}
         if self.command != "POST":
@@ -173,7 +181,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     route,
                 )
             )
-        if method not in METHODS:
+        if method is None:
             return self._send_error(TwirpError("bad_route", f'no handler for path "{path}"', route))
         content_type = self.headers.get("Content-Type", "")
         if content_type.split(";")[0].strip().lower() != "application/json":

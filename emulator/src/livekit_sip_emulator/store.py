@@ -7,11 +7,12 @@ import re
 import threading
 import time
 
-from . import pagination, wire
+from . import pagination, sip_service, wire
 from .config import RUNTIME_KEYS
 from .counters import AnswerCache, Counters
 from .inventory import inventory
 from .model import listing_to_wire, record_from_listing, record_from_state
+from .sip_rules import RuleBook
 from .wire import (
     E164,
     INT32,
@@ -92,6 +93,7 @@ class Store:
     def _clear(self, config):
         self.config = config
         self.inventory = inventory(config.inventory_size, config.seed)
+        self.rules = RuleBook(config.seed)
         self._install([], 0)
 
     def _install(self, records, sequence):
@@ -114,13 +116,16 @@ class Store:
                     self.counters.replays += 1
                     return answer
             try:
-                request = wire.decode_request(body, SCHEMAS[method])
-                response = getattr(self, "_" + method)(request)
-                answer = (
-                    200,
-                    wire.render(response, self.config.json_names, self.config.skip_defaults),
-                    None,
-                )
+                if method in sip_service.SIP_METHODS:
+                    answer = (200, sip_service.execute(self, method, body, now_ns()), None)
+                else:
+                    request = wire.decode_request(body, SCHEMAS[method])
+                    response = getattr(self, "_" + method)(request)
+                    answer = (
+                        200,
+                        wire.render(response, self.config.json_names, self.config.skip_defaults),
+                        None,
+                    )
             except TwirpError as err:
                 answer = (err.status, err.body(), err.code)
             if request_id:
@@ -199,6 +204,7 @@ class Store:
                 f"phone numbers not available: {_listed(offending)}",
                 {"numbers": ",".join(offending)},
             )
+        sip_service.check_rule_id(self, request["sip_dispatch_rule_id"])
         quota = self.config.quota
         if len(self.held) + len(numbers) > quota:
             raise TwirpError(
@@ -282,6 +288,7 @@ class Store:
         rule = request["sip_dispatch_rule_id"]
         if rule is None and request["sip_dispatch_rule_ids"]:
             rule = request["sip_dispatch_rule_ids"][0]
+        sip_service.check_rule_id(self, rule)
         now = now_ns()
         if rule is not None and [rule] != record.rule_ids and (rule or record.rule_ids):
             record.rule_ids = [rule] if rule else []
@@ -348,6 +355,7 @@ class Store:
                 "config": self.config.behaviour(),
                 "sequence": self.sequence,
                 "numbers": [record.to_state(now) for record in self.records],
+                "sip_dispatch_rules": sip_service.dump_rules(self),
             }
 
     def load(self, state):
@@ -387,7 +395,9 @@ class Store:
                 if record.held:
                     held.add(record.e164_format)
                 records.append(record)
+            rules = sip_service.load_rules(config.seed, state.get("sip_dispatch_rules"))
             self.config = config
             self.inventory = stock
+            self.rules = rules
             self._install(records, sequence)
             return len(records)
