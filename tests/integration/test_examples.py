@@ -90,3 +90,11 @@ def test_examples_run_against_the_emulator(emulator, module, tmp_path):
         assert sorted(counters["purchases_by_number"].values()) == [1, 1, 1]
         assert counters["writes"]["released"] == 3
         assert emulator.admin.health()["numbers_held"] == 0
+    if module == "sip_dispatch_rule":
+        # Two rules created, each updated once (metadata; the rename), both deleted at the end;
+        # the number routed to one of them released.
+        assert counters["rule_writes"] == {"created": 2, "updated": 2, "replaced": 0, "deleted": 2}
+        assert emulator.admin.health()["sip_dispatch_rules"] == 0
+        assert counters["writes"]["released"] == 1
+    if module == "sip_dispatch_rule_info":
+        assert counters["rule_writes"] == {"created": 1, "updated": 0, "replaced": 0, "deleted": 1}
