@@ -164,6 +164,9 @@ options:
     type: int
     default: 100
 notes:
+  - A write whose answer is lost is repeated with the same request id (see O(retries)); if its
+    outcome is still unknown, the rule is read again and a write found carried out counts as
+    done, so a rule is never created twice.
   - The server refuses a rule that conflicts with another one, that is one that would take the
     same calls (the same trunk, called number, calling number and PIN); the task then fails with
     the server's message naming the other rule.
@@ -471,6 +474,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._errors import (
     ParameterError,
     ResponseError,
 )
+from ansible_collections.livekit.sip.plugins.module_utils._execute import outcome_unknown
 from ansible_collections.livekit.sip.plugins.module_utils._module import (
     api_calls,
     auth_argument_spec,
@@ -548,6 +552,33 @@ def routed_numbers(api, rule_id):
     )
 
 
+def write(sip, plan, params):
+    """Send the planned write; the RuleRecord after it (None after a deletion).
+
+    When the outcome of the write is unknown (the answer was lost, or a repeat was refused), the
+    rule is read again: a write found carried out counts as done, anything else is reported as
+    the error it was, never repeated on a guess.
+    """
+    try:
+        record = sip.call_planned(plan.method, plan.body)
+    except LiveKitError as exc:
+        if not outcome_unknown(exc):
+            raise
+        if plan.action == "create":
+            found = find_by_name(sip.list(params["page_size"]), plan.after["name"])
+            record = sip.get_record(found["id"]) if found else None
+        else:
+            record = sip.get_record(plan.before["id"])
+            if plan.action == "delete":
+                if record is None:
+                    return None
+                raise
+        if record is None or disagreement(plan, record.rule):
+            raise exc from None
+        return record
+    return None if plan.action == "delete" else record
+
+
 def main():
     module = AnsibleModule(
         argument_spec=auth_argument_spec(
@@ -618,10 +649,10 @@ def main():
     after = plan.after
     if plan.changed and not module.check_mode:
         try:
-            record = sip.call_planned(plan.method, plan.body)
+            record = write(sip, plan, params)
         except LiveKitError as exc:
             fail_with(module, exc, api_calls=api_calls(api), **result)
-        if plan.action == "delete":
+        if record is None:
             after = None
         else:
             after = record.rule

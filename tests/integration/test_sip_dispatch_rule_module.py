@@ -316,3 +316,31 @@ def test_bad_options_fail_before_any_write(emulator):
         result = run(emulator, "sip_dispatch_rule", **args)
         assert result["failed"] is True and words in result["msg"], (args, result["msg"])
     assert rule_writes(emulator) == NO_WRITES
+
+
+@pytest.mark.parametrize("retries", [0, 3])
+def test_a_create_whose_answer_was_lost_is_found_not_repeated(emulator, retries):
+    emulator.admin.set_faults(script={"CreateSIPDispatchRule": ["lost_response"]})
+    result = run(emulator, "sip_dispatch_rule", retries=retries, **SUPPORT)
+    assert result.get("failed") is not True, result["msg"]
+    assert result["action"] == "create" and result["changed"] is True
+    rules = Someone(emulator).rules()
+    assert [r["sip_dispatch_rule_id"] for r in rules] == [result["sip_dispatch_rule"]["id"]]
+    assert emulator.admin.counters()["rule_writes"]["created"] == 1
+
+
+def test_a_delete_whose_answer_was_lost_is_checked(emulator):
+    run(emulator, "sip_dispatch_rule", name="idle", type="direct", room_name="lobby")
+    emulator.admin.set_faults(script={"DeleteSIPDispatchRule": ["lost_response"]})
+    deleted = run(emulator, "sip_dispatch_rule", name="idle", state="absent", retries=0)
+    assert deleted.get("failed") is not True, deleted["msg"]
+    assert deleted["changed"] is True and Someone(emulator).rules() == []
+
+
+def test_an_update_that_keeps_failing_is_reported(emulator):
+    run(emulator, "sip_dispatch_rule", name="idle", type="direct", room_name="lobby")
+    emulator.admin.set_faults(script={"UpdateSIPDispatchRule": ["unavailable"] * 3})
+    failed = run(emulator, "sip_dispatch_rule", name="idle", metadata="m", retries=2)
+    assert failed["failed"] is True and failed["error"]["code"] == "unavailable"
+    assert "3 attempts" in failed["msg"]
+    assert Someone(emulator).rules()[0]["metadata"] == ""
