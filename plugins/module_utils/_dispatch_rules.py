@@ -312,10 +312,13 @@ def _check_rule_shape(desired, current):
     if not kind:
         if current is None:
             raise ParameterError("type is required to create a SIP dispatch rule")
-        raise ParameterError(
-            "the rule %s has a kind this collection does not know; give type to set one"
-            % current["id"]
-        )
+        if any(desired[name] is not None for name in RULE_FIELDS):
+            raise ParameterError(
+                "the rule %s has a kind this collection does not know; give type to change "
+                "its room or PIN" % current["id"]
+            )
+        # A kind from a newer protocol: everything but the rule itself can still be managed.
+        return ""
     if kind == "direct":
         if desired["room_prefix"] is not None:
             raise ParameterError("room_prefix applies to type individual and callee, not direct")

@@ -366,3 +366,19 @@ def test_diff_shows_a_pin_change_without_the_pin():
     diff = dr.rule_diff(plan(raw, pin="2222"))
     assert diff["before"]["pin"] != diff["after"]["pin"]
     assert "1111" not in repr(diff) and "2222" not in repr(diff)
+
+
+def test_a_rule_of_an_unknown_kind_keeps_its_rule_while_other_fields_change():
+    raw = raw_rule(rule={"dispatch_rule_someday": {"x": 1}})
+    assert dr.normalize_rule(raw)["type"] == ""
+    p = plan(raw, metadata="m")
+    assert p.action == "update" and "rule" not in p.body["update"]
+    p = plan(raw, krisp_enabled=True)
+    assert p.action == "replace" and p.body["replace"]["rule"] == {
+        "dispatch_rule_someday": {"x": 1}
+    }
+    with pytest.raises(ParameterError):
+        plan(raw, pin="1")
+    assert plan(raw, type="direct", room_name="r").body["update"]["rule"] == {
+        "dispatch_rule_direct": {"room_name": "r", "pin": ""}
+    }
