@@ -430,7 +430,7 @@ error:
         - The Twirp error code from the server (for example V(invalid_argument) for a conflict
           between rules, V(not_found), V(unauthenticated)), or a code of the collection -
           V(duplicate_name) (several rules with the name), V(rule_in_use) (numbers are routed
-          to the rule), V(unknown_rule), V(invalid_parameter), V(config), V(transport),
+          to the rule), V(invalid_parameter), V(config), V(transport),
           V(timeout), V(tls), V(malformed_response), V(pagination), V(write_disagrees).
       type: str
       returned: always
