@@ -17,6 +17,7 @@ does not model (room configuration details, codecs, fields added to the protocol
 from __future__ import annotations
 
 import copy
+from typing import Any, Dict, Iterable, List, Optional
 
 from ansible_collections.livekit.sip.plugins.module_utils._errors import (
     LiveKitError,
@@ -52,6 +53,8 @@ REPLACE_FIELDS = (
 DESIRED_FIELDS = UPDATE_FIELDS + REPLACE_FIELDS
 # Lists whose order the server does not act on: compared as sets.
 SET_FIELDS = ("trunk_ids", "numbers", "inbound_numbers")
+
+Rule = Dict[str, Any]
 
 # Managed by the server; not sent back in a replace.
 _READ_ONLY = ("created_at", "updated_at")
@@ -159,7 +162,7 @@ def effective_encryption(raw):
     return encryption_name(_get(raw, "media_encryption")) or "disable"
 
 
-def normalize_rule(raw):
+def normalize_rule(raw: Any) -> Rule:
     """The normalised record of one ``SIPDispatchRuleInfo``; pins included (see ``public_rule``)."""
     if not isinstance(raw, dict):
         raw = {}
@@ -193,7 +196,7 @@ def normalize_rule(raw):
     }
 
 
-def public_rule(rule):
+def public_rule(rule: Optional[Rule]) -> Rule:
     """What modules return: the record with the pin replaced by whether one is set."""
     if not rule:
         return {}
@@ -206,7 +209,7 @@ def public_rule(rule):
     return shown
 
 
-def rule_ids_by_name(rules):
+def rule_ids_by_name(rules: Iterable[Rule]) -> Dict[str, List[str]]:
     """name -> [ids] over a full listing; rules without a name are left out."""
     index = {}
     for rule in rules:
@@ -215,7 +218,7 @@ def rule_ids_by_name(rules):
     return index
 
 
-def find_by_name(rules, name):
+def find_by_name(rules: Iterable[Rule], name: str) -> Optional[Rule]:
     """The one rule named ``name``, None when there is none; DuplicateRuleName when several."""
     found = [rule for rule in rules if rule["name"] == name]
     if len(found) > 1:
@@ -226,12 +229,13 @@ def find_by_name(rules, name):
     return found[0] if found else None
 
 
-def resolve_names(rules, names):
+def resolve_names(rules: Iterable[Rule], names: Iterable[str]) -> Dict[str, str]:
     """name -> id for every name asked for, from one full listing; nothing is written.
 
     Raises UnknownRuleName (saying which names exist) or DuplicateRuleName before the caller
     writes anything.
     """
+    names = list(names)
     index = rule_ids_by_name(rules)
     unknown = sorted({name for name in names if name not in index})
     if unknown:
@@ -262,7 +266,7 @@ def _clean_list(name, values):
     return cleaned
 
 
-def desired_from_params(params):
+def desired_from_params(params: Dict[str, Any]) -> Dict[str, Any]:
     """The user's wishes: every field of DESIRED_FIELDS, None where the option was not set.
 
     Raises ParameterError for values no rule can have. Lists lose duplicates; attributes with an
@@ -399,7 +403,7 @@ def _same(name, left, right):
     return left == right
 
 
-def changed_fields(want, current):
+def changed_fields(want: Rule, current: Rule) -> List[str]:
     """Fields of DESIRED_FIELDS whose wanted value differs from the current one, in order."""
     return [name for name in DESIRED_FIELDS if not _same(name, want[name], current[name])]
 
@@ -455,7 +459,7 @@ def _agents_body(want, raw_room_config):
     return config
 
 
-def create_body(want):
+def create_body(want: Rule) -> Dict[str, Any]:
     """``CreateSIPDispatchRuleRequest`` in its current form for the record ``want``."""
     info = {"rule": _rule_body(want, None)}
     for name in ("trunk_ids", "numbers", "inbound_numbers"):
@@ -552,7 +556,12 @@ class RulePlan:
         return self.action != "none"
 
 
-def plan_rule(desired, current, raw=None, state="present"):
+def plan_rule(
+    desired: Dict[str, Any],
+    current: Optional[Rule],
+    raw: Optional[Dict[str, Any]] = None,
+    state: str = "present",
+) -> RulePlan:
     """Plan one rule.
 
     ``desired``: from ``desired_from_params`` (None where unset); ``current``: the normalised
@@ -589,14 +598,14 @@ def plan_rule(desired, current, raw=None, state="present"):
     return RulePlan(action, current, want, changes, "UpdateSIPDispatchRule", body)
 
 
-def disagreement(plan, record):
+def disagreement(plan: RulePlan, record: Optional[Rule]) -> List[str]:
     """Fields where the server's answer to a write differs from what was planned (empty: none)."""
     if plan.after is None or record is None:
         return []
     return [name for name in plan.changes if not _same(name, plan.after[name], record[name])]
 
 
-def rule_diff(plan):
+def rule_diff(plan: RulePlan) -> Dict[str, Rule]:
     """``diff`` for diff mode: before and after, pins hidden but their change visible."""
     before = public_rule(plan.before)
     after = public_rule(plan.after)

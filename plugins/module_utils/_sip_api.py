@@ -11,7 +11,12 @@ rather than guessed around.
 
 from __future__ import annotations
 
-from ansible_collections.livekit.sip.plugins.module_utils._dispatch_rules import normalize_rule
+from typing import Any, Dict, List, Optional, Sequence
+
+from ansible_collections.livekit.sip.plugins.module_utils._dispatch_rules import (
+    Rule,
+    normalize_rule,
+)
 from ansible_collections.livekit.sip.plugins.module_utils._errors import (
     PaginationError,
     ResponseError,
@@ -25,7 +30,7 @@ RULE_PAGE_SIZE = 100
 class RuleRecord:
     """A normalised rule and the server's own JSON of it (which a replace is built from)."""
 
-    def __init__(self, raw):
+    def __init__(self, raw: Dict[str, Any]) -> None:
         self.raw = raw
         self.rule = normalize_rule(raw)
 
@@ -44,7 +49,7 @@ class SipApi:
             raise ResponseError(f"{method} answered with items that are not a list")
         return items
 
-    def list_records(self, page_size=RULE_PAGE_SIZE):
+    def list_records(self, page_size: int = RULE_PAGE_SIZE) -> List[RuleRecord]:
         """Every rule of the project, page by page until an empty page, as RuleRecords."""
         records = []
         seen = set()
@@ -77,10 +82,10 @@ class SipApi:
                 last = max(last, rule_id)
             after = last
 
-    def list(self, page_size=RULE_PAGE_SIZE):
+    def list(self, page_size: int = RULE_PAGE_SIZE) -> List[Rule]:
         return [record.rule for record in self.list_records(page_size)]
 
-    def get_records(self, ids):
+    def get_records(self, ids: Sequence[str]) -> List[Optional[RuleRecord]]:
         """RuleRecords for ``ids`` in that order, None where the server has no such rule."""
         if not ids:
             return []
@@ -104,7 +109,7 @@ class SipApi:
             found.append(record)
         return found
 
-    def get_record(self, rule_id):
+    def get_record(self, rule_id: str) -> Optional[RuleRecord]:
         return self.get_records([rule_id])[0]
 
     def _record(self, method, response):
@@ -113,7 +118,9 @@ class SipApi:
             raise ResponseError(f"{method} answered without a rule id")
         return record
 
-    def call_planned(self, method, body, request_id=None):
+    def call_planned(
+        self, method: str, body: Dict[str, Any], request_id: Optional[str] = None
+    ) -> RuleRecord:
         """Send a planner's request body; the RuleRecord the server answered."""
         return self._record(method, self._call(method, body, request_id=request_id))
 
