@@ -8,6 +8,7 @@ import re
 import pytest
 
 from livekit_sip_emulator import cli
+
 from .helpers import TIMESTAMP, Api, assert_twirp_error
 
 SIP_PREFIX = "/twirp/livekit.SIP/"

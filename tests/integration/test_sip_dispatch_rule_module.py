@@ -9,7 +9,7 @@ import requests
 
 from tests.integration.helpers import available, calls, connection, run_module
 
-pytest_plugins = ["tests.emulator.fixtures"]
+pytest_plugins = ["livekit_sip_emulator.fixtures"]
 
 
 def run(emulator, module, check_mode=False, diff=False, **args):
