@@ -104,7 +104,9 @@ def writes(counters):
 
 # A fenced block of a Markdown guide, with the HTML comments right above it:
 #   <!-- file: NAME -->   the block is the file NAME of the guide's project directory;
-#   <!-- run: ARGS -->    run the playbook with these ansible-playbook arguments (repeatable).
+#   <!-- run: ARGS -->    run the playbook with these ansible-playbook arguments (repeatable);
+#   <!-- shell: [VARIANT...] -->  a console block whose commands the tests type in a terminal
+#                         (tests/package/terminal.py), in every variant or only those named.
 FENCE = re.compile(r"((?:^<!-- [a-z-]+:[^\n]*-->\n)*)^```(\w+)\n(.*?)^```$", re.M | re.S)
 MARKER = re.compile(r"^<!-- ([a-z-]+):([^\n]*)-->$", re.M)
 
@@ -121,8 +123,32 @@ class Block:
         values = [value for key, value in self.markers if key == name]
         return values[0] if values else None
 
+    def has(self, name):
+        return any(key == name for key, _ in self.markers)
+
     def runs(self):
         return [value.split() for key, value in self.markers if key == "run"]
+
+    def commands(self):
+        """The commands of a console block: `$ ` prompts (when the block has them) dropped,
+        continuation lines joined, blank and comment-only lines skipped."""
+        lines = self.text.splitlines()
+        prompted = any(line.startswith("$ ") for line in lines)
+        found, current = [], None
+        for line in lines:
+            if current is not None:
+                current += "\n" + line
+            elif prompted and not line.startswith("$ "):
+                continue
+            else:
+                current = line[2:] if prompted else line
+            if current.endswith("\\"):
+                continue
+            if current.strip() and not current.lstrip().startswith("#"):
+                found.append(current)
+            current = None
+        assert current is None, f"{self!r}: the last command ends with a backslash"
+        return found
 
     def __repr__(self):
         return "%s:%d" % (self.guide, self.line)
@@ -130,11 +156,17 @@ class Block:
 
 def blocks(guide):
     """The fenced blocks of docs/<guide>.md, in order."""
-    with open(os.path.join(ROOT, "docs", guide + ".md")) as handle:
+    return blocks_of(os.path.join("docs", guide + ".md"))
+
+
+def blocks_of(document):
+    """The fenced blocks of a Markdown file of the repository (a path relative to it), in order."""
+    with open(os.path.join(ROOT, document)) as handle:
         text = handle.read()
+    name = os.path.splitext(os.path.basename(document))[0]
     found = []
     for match in FENCE.finditer(text):
         markers = [(key, value.strip()) for key, value in MARKER.findall(match.group(1))]
         line = text.count("\n", 0, match.start(2)) + 1
-        found.append(Block(guide, line, match.group(2), match.group(3), markers))
+        found.append(Block(name, line, match.group(2), match.group(3), markers))
     return found

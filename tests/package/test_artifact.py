@@ -178,7 +178,7 @@ def test_example_provisioning_runs_from_the_installed_copy(installed, ansible_en
     """examples/provision.yml with examples/inventory, both from the installed copy, twice."""
     inventory = installed.file("examples", "inventory")
     with open(
-        installed.file("examples", "inventory", "group_vars", "livekit_projects.yml")
+        installed.file("examples", "inventory", "group_vars", "livekit_projects", "main.yml")
     ) as handle:
         entries = yaml.safe_load(handle)["livekit_phone_numbers"]
     wanted = sum(
