@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -47,6 +48,23 @@ def clean_env(tmp_path, collections_path, **extra):
     )
     env.update(extra)
     return env
+
+
+def fresh_clone(target):
+    """The files of the checkout a `git clone` would give (and the edits not yet committed)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = os.path.join(ROOT, name)
+        if os.path.isfile(source):
+            destination = os.path.join(target, name)
+            os.makedirs(os.path.dirname(destination), exist_ok=True)
+            shutil.copy2(source, destination)
+    return target
 
 
 def livekit_env(emulator):

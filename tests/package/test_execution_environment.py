@@ -1,21 +1,22 @@
 """Execution environments: the collection's metadata for ansible-builder, and the example definition.
 
 No image is built (that needs a container engine): ansible-builder's own introspection reads the
-installed collection as the image build would, and `ansible-builder create` writes the build
-context of docs/execution-environment.yml, whose contents are checked.
+installed collection as the image build would, and the guide's commands (build the artifact,
+then `ansible-builder create`) write the build context of docs/execution-environment.yml in a
+fresh clone, whose contents are checked.
 """
 
 from __future__ import annotations
 
 import filecmp
 import os
-import shutil
 import tarfile
 
 import yaml
 from packaging.specifiers import SpecifierSet
 
-from tests.package.helpers import ROOT, WORK, blocks, run, tool
+from tests.package.helpers import ROOT, blocks, fresh_clone, run, tool
+from tests.package.terminal import Terminal
 
 
 def load(path):
@@ -58,58 +59,87 @@ def test_builder_introspection_finds_the_requirements(installed, ansible_env, tm
     )
 
 
-def test_example_definition_builds_a_context(artifact, ansible_env):
-    """docs/execution-environment.yml, placed as in the repository: the artifact one level up."""
+def context_problems(context, artifact):
+    """What the build context written for docs/execution-environment.yml lacks for an image build.
+
+    ansible-builder exits 0 whether or not the artifact it should copy exists, so the context
+    itself is what tells.
+    """
     definition = load(os.path.join(ROOT, "docs", "execution-environment.yml"))
-    base = os.path.join(WORK, "ee")
-    context = os.path.join(WORK, "ee-context")
-    shutil.rmtree(base, ignore_errors=True)
-    shutil.rmtree(context, ignore_errors=True)
-    os.makedirs(os.path.join(base, "docs"))
-    shutil.copy(os.path.join(ROOT, "docs", "execution-environment.yml"), os.path.join(base, "docs"))
-    shutil.copy(artifact, base)
-
-    done = run(
-        [
-            tool("ansible-builder"),
-            "create",
-            "-f",
-            os.path.join(base, "docs", "execution-environment.yml"),
-            "-c",
-            context,
-            "--output-filename",
-            "Containerfile",
-        ],
-        ansible_env(),
-        base,
-    )
-    assert done.returncode == 0, done
-
     name = os.path.basename(artifact)
-    # The artifact copied into the context unchanged, and named by the galaxy requirements.
     copied = os.path.join(context, "_build", "collections", name)
-    assert os.path.isfile(copied), f"the definition does not copy {name} (is its version current?)"
-    assert filecmp.cmp(copied, artifact, shallow=False)
+    if not os.path.isfile(copied):
+        return [
+            f"the context has no {name}: was it built first, and is the definition's version current?"
+        ]
+    problems = []
+    if not filecmp.cmp(copied, artifact, shallow=False):
+        problems.append(f"the context's {name} is not the artifact built")
     with tarfile.open(copied) as archive:
-        assert "plugins/modules/phone_number.py" in archive.getnames()
+        if "plugins/modules/phone_number.py" not in archive.getnames():
+            problems.append(f"{name} holds no modules")
     galaxy = load(os.path.join(context, "_build", "requirements.yml"))
-    assert galaxy == {"collections": [{"name": "collections/" + name, "type": "file"}]}
-
+    if galaxy != {"collections": [{"name": "collections/" + name, "type": "file"}]}:
+        problems.append(f"the galaxy requirements do not name {name}: {galaxy}")
     with open(os.path.join(context, "Containerfile")) as handle:
         containerfile = handle.read()
-    assert (
-        'ARG EE_BASE_IMAGE="{}"'.format(definition["images"]["base_image"]["name"]) in containerfile
-    )
-    assert "COPY _build /build" in containerfile
-    assert (
-        "ansible-galaxy collection install $ANSIBLE_GALAXY_CLI_COLLECTION_OPTS -r requirements.yml"
-        in containerfile
-    )
-    # The step that reads meta/execution-environment.yml and installs requirements.txt.
-    assert "introspect.py introspect" in containerfile
-    assert os.path.isfile(os.path.join(context, "_build", "scripts", "introspect.py"))
-    for package in ("ansible-core", "ansible-runner"):
-        assert package in containerfile
+    expected = [
+        'ARG EE_BASE_IMAGE="{}"'.format(definition["images"]["base_image"]["name"]),
+        "COPY _build /build",
+        "ansible-galaxy collection install $ANSIBLE_GALAXY_CLI_COLLECTION_OPTS -r requirements.yml",
+        # The step that reads meta/execution-environment.yml and installs requirements.txt.
+        "introspect.py introspect",
+        "ansible-core",
+        "ansible-runner",
+    ]
+    problems += [
+        f"the Containerfile lacks {text!r}" for text in expected if text not in containerfile
+    ]
+    if not os.path.isfile(os.path.join(context, "_build", "scripts", "introspect.py")):
+        problems.append("the context has no introspect.py")
+    return problems
+
+
+def guide_commands():
+    """The commands docs/execution-environment.md has a reader type, in order."""
+    return [
+        command
+        for block in blocks("execution-environment")
+        if block.has("shell")
+        for command in block.commands()
+    ]
+
+
+def test_guide_steps_build_the_artifact_then_the_context(artifact, ansible_env, tmp_path):
+    """The guide's commands, typed in a fresh clone, give a context ready for an image build."""
+    clone = fresh_clone(str(tmp_path / "clone"))
+    terminal = Terminal(clone, ansible_env(), tmp_path / "terminal")
+    commands = guide_commands()
+    assert [command.split()[:2] for command in commands] == [
+        ["ansible-galaxy", "collection"],
+        ["ansible-builder", "create"],
+    ]
+    for command in commands:
+        done = terminal.type(command)
+        assert done.returncode == 0, done
+    built = os.path.join(clone, os.path.basename(artifact))
+    # The artifact the reader built is the one the session built from the same files.
+    with tarfile.open(built) as mine, tarfile.open(artifact) as session:
+        assert sorted(mine.getnames()) == sorted(session.getnames())
+    assert context_problems(os.path.join(clone, "context"), built) == []
+
+
+def test_create_without_the_artifact_exits_0_and_the_check_catches_it(
+    artifact, ansible_env, tmp_path
+):
+    """Why the guide builds first: ansible-builder alone does not notice the missing artifact."""
+    clone = fresh_clone(str(tmp_path / "clone"))
+    terminal = Terminal(clone, ansible_env(), tmp_path / "terminal")
+    create = [command for command in guide_commands() if command.startswith("ansible-builder")]
+    done = terminal.type(create[0])
+    assert done.returncode == 0, done
+    problems = context_problems(os.path.join(clone, "context"), artifact)
+    assert len(problems) == 1 and "has no livekit-sip-" in problems[0], problems
 
 
 def test_example_ansible_core_satisfies_requires_ansible():

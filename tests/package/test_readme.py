@@ -18,12 +18,11 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
 
 import pytest
 import yaml
 
-from tests.package.helpers import ROOT, blocks_of, clean_env, writes
+from tests.package.helpers import ROOT, blocks_of, clean_env, fresh_clone, writes
 from tests.package.terminal import Terminal
 
 EXAMPLE_URL = "wss://my-project.livekit.cloud"
@@ -60,23 +59,6 @@ def shell_commands(block, variant=None):
         return []
     only = block.marker("shell").split()
     return block.commands() if not only or variant in only else []
-
-
-def fresh_clone(target):
-    """The files of the checkout a `git clone` would give (and the edits not yet committed)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = os.path.join(ROOT, name)
-        if os.path.isfile(source):
-            destination = os.path.join(target, name)
-            os.makedirs(os.path.dirname(destination), exist_ok=True)
-            shutil.copy2(source, destination)
-    return target
 
 
 def recap(done):
