@@ -13,9 +13,11 @@ source (awx/main/fields.py and awx/main/models/credential/__init__.py):
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import shutil
+import threading
 
 import jinja2
 import jsonschema
@@ -23,6 +25,7 @@ import yaml
 from jinja2 import meta, sandbox
 
 from tests.package.helpers import ROOT, blocks, playbook, writes
+from tests.package.terminal import Terminal
 
 CREDENTIAL_TYPE = os.path.join(ROOT, "extensions", "awx", "credential_type.yml")
 EXPECTED = {"LIVEKIT_URL": "url", "LIVEKIT_API_KEY": "api_key", "LIVEKIT_API_SECRET": "api_secret"}
@@ -310,3 +313,49 @@ def test_controller_setup_sends_the_credential_type_unrendered(
         ("check", ["LiveKit production"]),
         ("run", ["LiveKit production"]),
     ]
+
+
+class CapturingController(http.server.BaseHTTPRequestHandler):
+    """A stand-in for the controller's API: records each POST and answers 201."""
+
+    received = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((self.path, dict(self.headers), body))
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"id": 42}')
+
+    def log_message(self, *args):
+        pass
+
+
+def test_rest_api_command_posts_the_file(installed, ansible_env, tmp_path):
+    """The guide's REST API command, typed in the installed copy, against a stand-in controller."""
+    commands = [
+        command for block in blocks("awx") if block.has("shell") for command in block.commands()
+    ]
+    assert len(commands) == 1 and "curl" in commands[0], commands
+    CapturingController.received = []
+    server = http.server.HTTPServer(("127.0.0.1", 0), CapturingController)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        env = ansible_env(
+            CONTROLLER_HOST="http://127.0.0.1:%d" % server.server_port,
+            CONTROLLER_OAUTH_TOKEN="token-for-the-test",
+        )
+        terminal = Terminal(installed.root, env, tmp_path / "terminal")
+        done = terminal.type(commands[0])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 0, done
+    assert len(CapturingController.received) == 1, done
+    path, headers, body = CapturingController.received[0]
+    assert path == "/api/v2/credential_types/"
+    assert headers["Authorization"] == "Bearer token-for-the-test"
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body) == credential_type()
