@@ -67,11 +67,33 @@ def fresh_clone(target):
     return target
 
 
+# The example credentials of the README and the guides, and what stands for them in the tests.
+EXAMPLE_URL = "wss://my-project.livekit.cloud"
+EXAMPLE_KEY = re.compile(r"\bAPIx{4,}\b")
+EXAMPLE_SECRET = "<the API secret>"
+
+
+def example_values(text, emulator):
+    """The text with the example credentials replaced by the emulator's."""
+    text = text.replace(EXAMPLE_URL, emulator.url).replace(EXAMPLE_SECRET, emulator.api_secret)
+    return EXAMPLE_KEY.sub(emulator.api_key, text)
+
+
 def livekit_env(emulator):
     return {
         "LIVEKIT_URL": emulator.url,
         "LIVEKIT_API_KEY": emulator.api_key,
         "LIVEKIT_API_SECRET": emulator.api_secret,
+    }
+
+
+def recap(output, host="localhost"):
+    """The last play recap line of the host, as {"ok": 3, "changed": 0, ...}."""
+    lines = [line for line in output.splitlines() if line.startswith(host + " ") and "ok=" in line]
+    assert lines, f"no play recap for {host} in:\n{output}"
+    return {
+        key: int(value)
+        for key, value in (item.split("=") for item in lines[-1].split(":", 1)[1].split())
     }
 
 
@@ -84,16 +106,7 @@ class Run:
         self.output = done.stdout + done.stderr
 
     def recap(self, host="localhost"):
-        lines = [
-            line
-            for line in self.output.splitlines()
-            if line.startswith(host + " ") and "ok=" in line
-        ]
-        assert lines, f"no play recap for {host} in:\n{self.output}"
-        return {
-            key: int(value)
-            for key, value in (item.split("=") for item in lines[-1].split(":", 1)[1].split())
-        }
+        return recap(self.output, host)
 
     def module_files(self):
         """Module files ansible-playbook used, from its -vvv output ("Using module file ...")."""

@@ -9,19 +9,38 @@ over from one playbook to the next, as for a reader following along.
 The credentials are the emulator's, both in LIVEKIT_* and as the extra variables livekit_url,
 livekit_api_key and livekit_api_secret. Extra variables win over the inventory, so the guides'
 example values (wss://my-project.livekit.cloud, a vaulted secret) are never used.
+
+A playbook that the guide's own commands run (a `<!-- shell: -->` console block) is run by
+test_guide_commands_run_as_typed instead: those commands are typed in a terminal as written,
+with only the example credentials replaced by the emulator's.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 
 import pytest
 import yaml
 
-from tests.package.helpers import blocks, livekit_env, playbook, writes
+from tests.package.helpers import blocks, example_values, livekit_env, playbook, recap, writes
+from tests.package.terminal import Terminal
 
 GUIDES = ["authentication", "provisioning", "check-mode", "awx", "execution-environment"]
 WITH_PLAYBOOKS = ["authentication", "provisioning", "check-mode", "awx"]
+
+# Guides whose console blocks (marked `<!-- shell: -->`) run here as they are written, in the
+# guide's project directory. The others name files a reader has elsewhere (check-mode.md's
+# `inventory`), or need a container engine or a controller (execution-environment.md and
+# awx.md have their own tests).
+TYPED = ["authentication", "provisioning"]
+VAULT_PASSWORD = "guide-vault-password"
+
+
+def typed_commands(guide):
+    return [
+        command for block in blocks(guide) if block.has("shell") for command in block.commands()
+    ]
 
 
 def is_playbook(data):
@@ -76,7 +95,13 @@ def test_guide_playbooks_run(
         if candidate.exists():
             inventory = candidate
             break
+    typed = " ".join(typed_commands(guide)) if guide in TYPED else ""
     for block, path in plays:
+        if path.name in typed.split():
+            # test_guide_commands_run_as_typed runs it, as the guide's commands say.
+            assert not block.runs(), f"{block!r}: run by the guide's commands, and by markers"
+            ran += 1
+            continue
         if uses_awx(block.text):
             # Needs a controller: checked for syntax here, run with stand-ins in test_awx_credentials.py.
             env = ansible_env(ANSIBLE_COLLECTIONS_PATH=installed.path + os.pathsep + stub_path)
@@ -95,4 +120,51 @@ def test_guide_playbooks_run(
                 assert writes(emulator.admin.counters()) == before, f"{block!r} wrote in check mode"
             ran += 1
     assert ran > 0
+    assert sum(emulator.admin.counters()["calls"].values()) > 0
+
+
+@pytest.mark.parametrize("guide", TYPED)
+def test_guide_commands_run_as_typed(guide, ansible_env, emulator_factory, tmp_path):
+    emulator = emulator_factory(api_secret="guide-" + secrets.token_hex(12))
+    project = tmp_path / guide
+    for block in blocks(guide):
+        name = block.marker("file")
+        if name:
+            path = project / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(example_values(block.text, emulator))
+    commands = typed_commands(guide)
+    assert commands
+    # A guide that exports the credentials itself starts from an environment without them.
+    exported = any("export LIVEKIT_URL=" in command for command in commands)
+    env = ansible_env() if exported else ansible_env(**livekit_env(emulator))
+    terminal = Terminal(project, env, tmp_path / "terminal")
+    played = 0
+    applied = set()
+    for command in commands:
+        command = example_values(command, emulator)
+        if "read -rs" in command:
+            answers = emulator.api_secret + "\n"
+        elif "encrypt_string --stdin-name" in command:
+            # The new vault password twice, then the secret, ended with Ctrl-D (no newline).
+            answers = "%s\n%s\n%s" % (VAULT_PASSWORD, VAULT_PASSWORD, emulator.api_secret)
+        else:
+            answers = VAULT_PASSWORD + "\n"
+        before = writes(emulator.admin.counters())
+        done = terminal.type(command, answers)
+        assert done.returncode == 0, done
+        assert "[ERROR]" not in done.output, done
+        assert emulator.api_secret not in done.output, done
+        if command.startswith("ansible-playbook"):
+            played += 1
+            result = recap(done.output)
+            assert result["failed"] == 0 and result["ok"] > 0, done
+            if "--check" in command:
+                assert writes(emulator.admin.counters()) == before, f"wrote in check mode:\n{done}"
+            elif command in applied:
+                # The same run again: nothing left to do.
+                assert result["changed"] == 0, done
+                assert writes(emulator.admin.counters()) == before, done
+            applied.add(command)
+    assert played > 0
     assert sum(emulator.admin.counters()["calls"].values()) > 0

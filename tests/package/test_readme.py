@@ -22,12 +22,9 @@ import shutil
 import pytest
 import yaml
 
-from tests.package.helpers import ROOT, blocks_of, clean_env, fresh_clone, writes
+from tests.package.helpers import ROOT, blocks_of, clean_env, example_values, fresh_clone, writes
 from tests.package.terminal import Terminal
 
-EXAMPLE_URL = "wss://my-project.livekit.cloud"
-EXAMPLE_KEY = "APIxxxxxxxx"
-EXAMPLE_SECRET = "<the API secret>"
 VAULT_PASSWORD = "readme-vault-password"
 OFFERED = re.compile(r'"e164_format": "(\+\d+)"')
 RECAP = re.compile(r"^localhost +: ok=\d+ +changed=(\d+) .*failed=(\d+)", re.M)
@@ -125,16 +122,9 @@ def test_readme_quick_start(variant, readme_install, emulator_factory, tmp_path)
     editor.chmod(0o755)
     terminal = Terminal(clone, dict(installed_env, EDITOR=str(editor)), tmp_path / "terminal")
 
-    def example_values(text):
-        return (
-            text.replace(EXAMPLE_URL, emulator.url)
-            .replace(EXAMPLE_KEY, emulator.api_key)
-            .replace(EXAMPLE_SECRET, emulator.api_secret)
-        )
-
     found = readme_blocks("## Quick start")
     vault_files = [block for block in found if block.has("vault-file")]
-    editor_source.write_text(example_values(vault_files[0].text))
+    editor_source.write_text(example_values(vault_files[0].text, emulator))
     offered = []
     chosen = None
     applied = 0
@@ -155,7 +145,7 @@ def test_readme_quick_start(variant, readme_install, emulator_factory, tmp_path)
                 handle.write(text)
             continue
         for command in shell_commands(block, variant):
-            command = example_values(command)
+            command = example_values(command, emulator)
             answers = emulator.api_secret + "\n" if "read -rs" in command else VAULT_PASSWORD + "\n"
             if "ansible-vault create" in command:
                 target = vault_files[0].marker("vault-file")
