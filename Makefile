@@ -89,6 +89,9 @@ molecule: venv link
 # Release readiness: the changelog and the documentation lint clean, then tests/package builds
 # the Galaxy artifact, installs it into .build/package/collections and runs playbooks from that
 # copy: the examples, the guides' playbooks, the AWX credential type, the execution environment.
+# It also types the README's Install and Quick start and the guides' commands as written, in
+# fresh directories; runs AWX-style jobs through ansible-runner; and checks every relative link
+# of every shipped document against the artifact's file list.
 package: venv link
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs .

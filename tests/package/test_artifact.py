@@ -10,7 +10,7 @@ import tarfile
 import yaml
 
 from tests.package.conftest import DECOYS
-from tests.package.helpers import ROOT, livekit_env, playbook, run, tool, writes
+from tests.package.helpers import ROOT, blocks, livekit_env, playbook, run, tool, writes
 
 MODULES = sorted(
     name[:-3]
@@ -222,3 +222,40 @@ def test_modules_run_from_the_installed_copy(installed, ansible_env, emulator, l
     counters = emulator.admin.counters()
     assert list(counters["purchases_by_number"].values()) == [1]
     assert counters["writes"] == {"purchased": 1, "routed": 0, "released": 1}
+
+
+def shadowed_group_vars(paths):
+    """group_vars files that Ansible skips without a word because a directory of the name exists.
+
+    For each group, Ansible reads `group_vars/<group>` as a directory if there is one, and only
+    otherwise `group_vars/<group>.yml` (or .yaml, .json): never both.
+    """
+    folders = set()
+    for path in paths:
+        parts = path.split("/")
+        folders.update("/".join(parts[:end]) for end in range(1, len(parts)))
+    found = []
+    for path in paths:
+        folder, _, name = path.rpartition("/")
+        stem, ext = os.path.splitext(name)
+        in_group_vars = folder == "group_vars" or folder.endswith("/group_vars")
+        if in_group_vars and ext in (".yml", ".yaml", ".json") and folder + "/" + stem in folders:
+            found.append(path)
+    return found
+
+
+def test_no_shipped_group_vars_file_is_ignored(artifact):
+    """The examples' (and the guides') inventories never hold a file Ansible would skip."""
+    names = members(artifact)
+    assert "examples/inventory/group_vars/livekit_projects/main.yml" in names
+    assert shadowed_group_vars(names) == []
+    for guide in ("authentication", "provisioning", "check-mode", "awx"):
+        files = [block.marker("file") for block in blocks(guide) if block.marker("file")]
+        assert shadowed_group_vars(files) == [], guide
+    # The layout the README's quick start warns against is the one this finds.
+    assert shadowed_group_vars(
+        [
+            "inventory/group_vars/livekit_projects.yml",
+            "inventory/group_vars/livekit_projects/vault.yml",
+        ]
+    ) == ["inventory/group_vars/livekit_projects.yml"]
