@@ -155,7 +155,7 @@ class Block:
         return values[0] if values else None
 
     def has(self, name):
-        return any(key == name for key, _ in self.markers)
+        return any(pair[0] == name for pair in self.markers)
 
     def runs(self):
         return [value.split() for key, value in self.markers if key == "run"]

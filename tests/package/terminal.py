@@ -84,7 +84,7 @@ class Terminal:
                         "%s$ %s\ntimed out after %ss:\n%s"
                         % (self.cwd, command, timeout, b"".join(chunks).decode(errors="replace"))
                     )
-                ready, _, _ = select.select([master], [], [], min(left, 1.0))
+                ready = select.select([master], [], [], min(left, 1.0))[0]
                 if not ready:
                     continue
                 try:

@@ -236,7 +236,7 @@ def shadowed_group_vars(paths):
         folders.update("/".join(parts[:end]) for end in range(1, len(parts)))
     found = []
     for path in paths:
-        folder, _, name = path.rpartition("/")
+        folder, name = path.rpartition("/")[::2]
         stem, ext = os.path.splitext(name)
         in_group_vars = folder == "group_vars" or folder.endswith("/group_vars")
         if in_group_vars and ext in (".yml", ".yaml", ".json") and folder + "/" + stem in folders:

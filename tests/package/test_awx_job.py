@@ -141,8 +141,8 @@ def events(artifacts):
 
 
 def stats(artifacts):
-    for _, text in events(artifacts):
-        event = json.loads(text)
+    for found in events(artifacts):
+        event = json.loads(found[1])
         if event.get("event") == "playbook_on_stats":
             return event["event_data"]
     raise AssertionError(f"no playbook_on_stats event in {artifacts}")

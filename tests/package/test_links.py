@@ -73,7 +73,7 @@ def problems(name, text, files, documents):
     for target in links(name, text):
         if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I):  # https:, mailto:, ...
             continue
-        path, _, anchor = target.partition("#")
+        path, anchor = target.partition("#")[::2]
         resolved = posixpath.normpath(posixpath.join(folder, path)) if path else name
         if resolved.startswith("../") or resolved == "..":
             found.append(f"{name}: {target} points outside the collection")

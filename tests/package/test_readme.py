@@ -80,7 +80,7 @@ def test_readme_marks_the_blocks_it_means_to_run():
 
 @pytest.fixture(scope="module")
 def readme_install(tmp_path_factory):
-    """The Install section, typed twice in a fresh clone: (clone, collections path, environment)."""
+    """The Install section, typed twice in a fresh clone: (where it leaves the reader, environment)."""
     base = tmp_path_factory.mktemp("readme-install")
     clone = fresh_clone(str(base / "clone"))
     collections = base / "collections"
@@ -105,12 +105,12 @@ def readme_install(tmp_path_factory):
     manifest = collections / "ansible_collections" / "livekit" / "sip" / "MANIFEST.json"
     assert manifest.is_file()
     # The clone stays where the Install left the reader, for the Quick start.
-    return terminal.cwd, terminal.env, base
+    return terminal.cwd, terminal.env
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_readme_quick_start(variant, readme_install, emulator_factory, tmp_path):
-    installed_clone, installed_env, _ = readme_install
+    installed_clone, installed_env = readme_install
     emulator = emulator_factory(api_secret="readme-" + secrets.token_hex(12))
     # Each variant starts from its own copy of the installed clone, so that `cp -r examples
     # ../my-numbers` finds no earlier copy.
