@@ -22,12 +22,12 @@ import shutil
 import pytest
 import yaml
 
+from tests.package import helpers
 from tests.package.helpers import ROOT, blocks_of, clean_env, example_values, fresh_clone, writes
 from tests.package.terminal import Terminal
 
 VAULT_PASSWORD = "readme-vault-password"
 OFFERED = re.compile(r'"e164_format": "(\+\d+)"')
-RECAP = re.compile(r"^localhost +: ok=\d+ +changed=(\d+) .*failed=(\d+)", re.M)
 # The sections the test follows, and the variants of the Quick start.
 SECTIONS = ("## Install", "## Quick start")
 VARIANTS = ("env", "vault")
@@ -59,11 +59,10 @@ def shell_commands(block, variant=None):
 
 
 def recap(done):
-    found = RECAP.findall(done.output)
-    assert found, done
-    changed, failed = (int(value) for value in found[-1])
-    assert failed == 0, done
-    return changed
+    """The run's changed count; it must have failed nothing."""
+    counts = helpers.recap(done.output)
+    assert counts["failed"] == 0, done
+    return counts["changed"]
 
 
 def test_readme_marks_the_blocks_it_means_to_run():
