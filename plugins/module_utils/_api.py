@@ -9,33 +9,134 @@ without saying so.
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+import time
+from typing import Dict, List, Optional, Sequence
 
 from ansible_collections.livekit.sip.plugins.module_utils._errors import NotFound, PaginationError
 from ansible_collections.livekit.sip.plugins.module_utils._records import (
     Record,
     field,
+    is_held,
+    missing_fields,
     normalize_record,
     normalize_records,
+    status_is_known,
     status_to_number,
 )
 
 SEARCH_PAGE_SIZE = 50
 LIST_PAGE_SIZE = 500
-# A server that keeps sending empty pages with fresh tokens would otherwise keep us busy.
+# The largest page a listing asks for when it lists again: one page cannot shift while read.
+LIST_PAGE_MAX = 1000
+# A server that keeps sending empty pages, or pages of records already read, with fresh tokens
+# would otherwise keep us busy.
 MAX_EMPTY_PAGES = 3
+# One whole listing (every page) gets this many seconds; a listing also stops once it has read
+# two pages more than the server's total_count, which only a server whose tokens never end does
+# (pages that shift while they are read repeat a record or two per page, not a page).
+LIST_DEADLINE = 600.0
+# How often the project is listed before a listing that cannot be shown complete is handed on.
+LIST_ATTEMPTS = 3
+# How many examples a description of a problem names.
+EXAMPLES = 5
+
+
+def _examples(items):
+    items = list(items)
+    text = ", ".join(str(item) for item in items[:EXAMPLES])
+    if len(items) > EXAMPLES:
+        text += " and %d more" % (len(items) - EXAMPLES)
+    return text
 
 
 class ListResult:
-    """Records of a listing plus the server's counters."""
+    """Records of a listing (each once), the server's counters, and whether it is complete.
+
+    ``complete`` is True only when the listing shows that it holds every record: a single page
+    (nothing can shift between pages), or pages that agree on ``total_count`` and hold exactly
+    that many distinct records, with no record read twice. Offset pages shift when numbers are
+    bought or released during the listing, so a record can be read twice or not at all; a
+    planner must not count a pool or release unlisted numbers on an incomplete listing.
+    ``problems`` say why it is not complete.
+    """
 
     def __init__(
-        self, records: List[Record], total_count: int, offline_count: int, pages: int
+        self,
+        records: List[Record],
+        total_count: Optional[int],
+        offline_count: int,
+        pages: int,
+        problems: Sequence[str] = (),
+        duplicates: Sequence[str] = (),
+        missing: Optional[Dict[str, List[str]]] = None,
     ) -> None:
         self.records = records
+        # None when the server did not send one.
         self.total_count = total_count
         self.offline_count = offline_count
         self.pages = pages
+        self.problems = list(problems)
+        # Descriptions of the records read more than once (dropped from ``records``).
+        self.duplicates = list(duplicates)
+        # E.164 -> identifying fields the server left out of that record.
+        self.missing = dict(missing or {})
+
+    @property
+    def complete(self):
+        return not self.problems
+
+    @property
+    def held(self):
+        """The records the project holds (see ``is_held``)."""
+        return [record for record in self.records if is_held(record)]
+
+    @property
+    def unknown_status(self):
+        """Held records whose status this collection does not know: [(E.164, status)]."""
+        return [
+            (record["e164_format"], record["status"])
+            for record in self.records
+            if is_held(record) and not status_is_known(record["status"])
+        ]
+
+    @property
+    def uncertain(self):
+        """Held numbers whose records cannot carry a release decision that no entry asked for.
+
+        Their status is unknown, or the server left identifying fields out; they still count as
+        held, so that nothing is bought in their place.
+        """
+        numbers = [number for number, dummy in self.unknown_status]
+        numbers += [n for n in self.missing if n not in numbers]
+        return numbers
+
+    def describe(self):
+        """One sentence naming why the listing is not complete ('' when it is)."""
+        return "; ".join(self.problems)
+
+    def warnings(self):
+        """What the modules tell the user about records they had to interpret."""
+        result = []
+        unknown = self.unknown_status
+        if unknown:
+            result.append(
+                "the server lists %d numbers with a status this collection does not know (%s); "
+                "they are counted as held, so nothing is bought in their place, and they are "
+                "released only when an entry names them"
+                % (len(unknown), _examples("%s: %s" % pair for pair in unknown))
+            )
+        missing = [(n, fields) for n, fields in self.missing.items() if n]
+        if missing:
+            result.append(
+                "the server left fields out of %d records (%s); country and area code were "
+                "derived from the digits where possible, and these numbers are released only "
+                "when an entry names them"
+                % (
+                    len(missing),
+                    _examples("%s: %s" % (n, "/".join(fields)) for n, fields in missing),
+                )
+            )
+        return result
 
 
 def _page_token(response):
@@ -55,15 +156,44 @@ def _int(value):
         return 0
 
 
+def _count(response, name):
+    """A counter of the response, or None when the server did not send it."""
+    value = field(response, name)
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _key(item):
+    """What identifies a raw record across pages: its id, else its number."""
+    ident = field(item, "id")
+    if ident:
+        return "id:%s" % ident
+    return "number:%s" % field(item, "e164_format", "")
+
+
 class PhoneNumberApi:
-    def __init__(self, twirp):
+    def __init__(self, twirp, list_deadline=LIST_DEADLINE, clock=time.monotonic):
         self.twirp = twirp
+        self.list_deadline = list_deadline
+        self.clock = clock
 
     def _pages(self, method, request, page_size, limit=None):
-        """Yield (response, items) page by page, following tokens."""
+        """Yield (response, items) page by page, following tokens, within bounds.
+
+        Tokens are opaque, so a server whose tokens never end can only be recognised by what
+        it sends: the same token again, pages that bring nothing new, more records than its own
+        total_count, or a listing that outlasts ``list_deadline``.
+        """
         seen = set()
+        keys = set()
         collected = 0
         empty = 0
+        total = None
+        started = self.clock()
         token = None
         while True:
             payload = dict(request)
@@ -76,21 +206,43 @@ class PhoneNumberApi:
             if not isinstance(items, list):
                 raise PaginationError(f"{method} answered with items that are not a list")
             collected += len(items)
+            fresh = {_key(item) for item in items} - keys
+            keys.update(fresh)
+            count = _count(response, "total_count")
+            if count is not None:
+                total = count if total is None else max(total, count)
             yield response, items
             token = _page_token(response)
             if token is None or (limit is not None and collected >= limit):
                 return
+            pages = len(seen) + 1
             if token in seen:
                 raise PaginationError(
                     "%s sent the page token %r a second time; stopping instead of looping "
                     "(%d items read so far)" % (method, token, collected)
                 )
             seen.add(token)
-            empty = empty + 1 if not items else 0
+            if total is not None and collected > total + 2 * want:
+                raise PaginationError(
+                    "%s kept sending page tokens: %d items read in %d pages, while its "
+                    "total_count is %d (a listing stops two pages past total_count, or after "
+                    "%d s); stopping" % (method, collected, pages, total, self.list_deadline)
+                )
+            empty = empty + 1 if not fresh else 0
             if empty >= MAX_EMPTY_PAGES:
                 raise PaginationError(
-                    "%s sent %d empty pages in a row that still promise more; stopping "
-                    "(%d items read so far)" % (method, empty, collected)
+                    "%s sent %d pages in a row that brought no record not read before and still "
+                    "promise more; stopping (%d items in %d pages read so far, total_count %s; "
+                    "a listing may also take at most %d s)"
+                    % (method, empty, collected, pages, _said(total), self.list_deadline)
+                )
+            elapsed = self.clock() - started
+            if elapsed > self.list_deadline:
+                raise PaginationError(
+                    "%s still sent page tokens after %d s (%d items in %d pages, total_count "
+                    "%s; a listing may take at most %d s and read two pages past total_count); "
+                    "stopping"
+                    % (method, elapsed, collected, pages, _said(total), self.list_deadline)
                 )
 
     def search(
@@ -108,8 +260,13 @@ class PhoneNumberApi:
         if area_code:
             request["area_code"] = area_code
         records = []
+        offered = set()
         for _dummy, items in self._pages("SearchPhoneNumbers", request, page_size, limit):
-            records.extend(normalize_records(items))
+            for record in normalize_records(items):
+                # Pages that shift offer a number twice; it is one candidate.
+                if record["e164_format"] not in offered:
+                    offered.add(record["e164_format"])
+                    records.append(record)
         for record in records:
             # Some servers answer an alpha-3 code ("USA") for the alpha-2 one asked for; the
             # request's code is the one the caller can compare with.
@@ -124,7 +281,7 @@ class PhoneNumberApi:
         limit: Optional[int] = None,
         page_size: int = LIST_PAGE_SIZE,
     ) -> ListResult:
-        """The project's numbers, every page (or the first ``limit``)."""
+        """The project's numbers, every page (or the first ``limit``), each record once."""
         request = {}
         if statuses:
             request["statuses"] = [status_to_number(s) for s in statuses]
@@ -133,24 +290,121 @@ class PhoneNumberApi:
         if limit is not None and limit <= 0:
             return ListResult([], 0, 0, 0)
         records = []
-        total = offline = pages = 0
+        by_key = {}
+        held_by_number = {}
+        duplicates = []
+        conflicts = []
+        missing = {}
+        totals = []
+        offline = pages = 0
         last_token = None
+        read = 0
         for response, items in self._pages("ListPhoneNumbers", request, page_size, limit):
             pages += 1
-            records.extend(normalize_records(items))
-            total = _int(field(response, "total_count"))
+            read += len(items)
+            for raw in items:
+                record = normalize_record(raw)
+                key = _key(raw)
+                if key in by_key:
+                    first = by_key[key]
+                    if first["e164_format"] != record["e164_format"]:
+                        conflicts.append(
+                            "id %s is %s on one page and %s on another"
+                            % (record["id"], first["e164_format"], record["e164_format"])
+                        )
+                    duplicates.append(_name(record))
+                    continue
+                if is_held(record) and record["e164_format"] in held_by_number:
+                    conflicts.append(
+                        "%s is held under two ids (%s, %s)"
+                        % (
+                            record["e164_format"],
+                            held_by_number[record["e164_format"]]["id"] or "no id",
+                            record["id"] or "no id",
+                        )
+                    )
+                    continue
+                by_key[key] = record
+                if is_held(record):
+                    held_by_number[record["e164_format"]] = record
+                    gaps = missing_fields(raw)
+                    if gaps:
+                        missing[record["e164_format"]] = gaps
+                records.append(record)
+            totals.append(_count(response, "total_count"))
             offline = _int(field(response, "offline_count"))
             last_token = _page_token(response)
-        if limit is None and last_token is None and total > len(records):
+        known = [t for t in totals if t is not None]
+        total = known[-1] if known else None
+        if limit is None and last_token is None and pages == 1 and (total or 0) > read:
             # Servers from before page tokens answer one page and stop; the count they send
             # shows it. Say so rather than return a silently shortened list.
             raise PaginationError(
                 "ListPhoneNumbers returned %d of %d numbers and no page token; the rest cannot "
                 "be read from this server" % (len(records), total)
             )
+        problems = list(conflicts)
+        if duplicates:
+            problems.append(
+                "%d records were read twice (%s): the pages shifted while they were read, so "
+                "others may have been missed" % (len(duplicates), _examples(duplicates))
+            )
+        if limit is None and pages > 1:
+            if len(known) < len(totals):
+                problems.append(
+                    "the server sent no total_count, so %d records read in %d pages cannot be "
+                    "shown to be all of them" % (len(records), pages)
+                )
+            elif len(set(known)) > 1:
+                problems.append(
+                    "total_count changed from %d to %d while the %d pages were read"
+                    % (known[0], known[-1], pages)
+                )
+            elif total != len(records):
+                problems.append(
+                    "the server counts %d numbers (total_count) but %d pages held %d"
+                    % (total, pages, len(records))
+                )
+        elif limit is None and total is not None and total < len(records):
+            problems.append(
+                "the server counts %d numbers (total_count) but its page held %d"
+                % (total, len(records))
+            )
         if limit is not None:
             records = records[:limit]
-        return ListResult(records, total, offline, pages)
+        return ListResult(
+            records,
+            total,
+            offline,
+            pages,
+            problems=problems,
+            duplicates=duplicates,
+            missing=missing,
+        )
+
+    def holdings(self, page_size=LIST_PAGE_SIZE, attempts=LIST_ATTEMPTS):
+        """Every record of the project, listed again while the listing cannot be shown complete.
+
+        No status filter is sent: a filter of the statuses this collection knows would hide
+        numbers held under a status added later. Listings after the first ask for the largest
+        pages, since a single page cannot shift. Returns the first complete ListResult, else
+        the last one; its ``problems`` say what is wrong.
+        """
+        listing = None
+        for attempt in range(max(1, attempts)):
+            size = page_size if attempt == 0 else max(page_size, LIST_PAGE_MAX)
+            listing = self.list(page_size=size)
+            if listing.complete:
+                break
+        return listing
+
+    def lookup(self, phone_numbers):
+        """GetPhoneNumber for each number: {E.164: record or None (unknown to the server)}.
+
+        Used for numbers a user named that a listing does not mention at all, before they are
+        judged absent.
+        """
+        return {number: self.get(phone_number=number) for number in phone_numbers}
 
     def get(self, id: Optional[str] = None, phone_number: Optional[str] = None) -> Optional[Record]:
         """One number by id or E.164, or None when the server does not know it."""
@@ -200,3 +454,13 @@ class PhoneNumberApi:
         if phone_numbers:
             request["phone_numbers"] = list(phone_numbers)
         self.twirp.call("ReleasePhoneNumbers", request, request_id=request_id)
+
+
+def _said(value):
+    return "not sent" if value is None else str(value)
+
+
+def _name(record):
+    if record["id"] and record["e164_format"]:
+        return "%s (%s)" % (record["e164_format"], record["id"])
+    return record["e164_format"] or record["id"] or "a record without id or number"

@@ -76,7 +76,10 @@ _STATUS_FALLBACK = {
 # Short explanations appended to messages where the raw server text rarely tells an operator
 # what to do next.
 _HINTS = {
-    "unauthenticated": "check api_key and api_secret (LIVEKIT_API_KEY, LIVEKIT_API_SECRET)",
+    "unauthenticated": (
+        "check api_key and api_secret (LIVEKIT_API_KEY, LIVEKIT_API_SECRET), and that this "
+        "host's clock is right: a token is refused when the clocks differ by more than 10 s"
+    ),
     "permission_denied": "the API key needs the SIP admin grant",
     "bad_route": "check url: it must point at the LiveKit project, not at a proxy or a path",
 }
@@ -175,6 +178,25 @@ class PaginationError(ResponseError):
     """The server's page tokens would make us loop, or it stopped before the end."""
 
     default_code = "pagination"
+
+
+class IncompleteListing(ResponseError):
+    """The project's listing cannot be shown complete (records read twice or missed), so no
+    pool is filled and no unlisted number released on it."""
+
+    default_code = "incomplete_listing"
+
+
+class OutcomeUnknown(LiveKitError):
+    """A write may or may not have happened, and the project's numbers do not show which."""
+
+    default_code = "outcome_unknown"
+
+
+class WriteMismatch(ResponseError):
+    """A write's answer disagrees with its request, and the project's numbers confirm it."""
+
+    default_code = "write_mismatch"
 
 
 class ApiError(LiveKitError):

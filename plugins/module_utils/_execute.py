@@ -40,9 +40,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._errors import (
 )
 from ansible_collections.livekit.sip.plugins.module_utils._plan import Planner, Route, pool_order
 from ansible_collections.livekit.sip.plugins.module_utils._records import (
-    HELD_STATUSES,
     Record,
-    is_held,
 )
 
 POLL_FIRST = 0.5
@@ -104,10 +102,8 @@ def outcome_unknown(exc: LiveKitError) -> bool:
 
 
 def held_records(api, page_size: int) -> List[Record]:
-    """The numbers the project holds, from one paged listing."""
-    listing = api.list(statuses=HELD_STATUSES, page_size=page_size)
-    # Filtered again here: a server that ignores the filter must not make released numbers look held.
-    return [record for record in listing.records if is_held(record)]
+    """The numbers the project holds, from a paged listing of all its records."""
+    return api.holdings(page_size).held
 
 
 def by_number(records: Iterable[Record]) -> Dict[str, Record]:

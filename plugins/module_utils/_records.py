@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 import math
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 # A normalised phone-number record: the fields of RECORD_FIELDS, always all of them.
 Record = Dict[str, Any]
@@ -51,6 +51,50 @@ TYPE_NAMES = {v: k for k, v in TYPE_NUMBERS.items()}
 # A number the project holds. RELEASED numbers stay listed but are gone for good.
 HELD_STATUSES = ("active", "pending", "offline")
 STATUS_CHOICES = ("active", "pending", "released", "offline")
+# A record the project lists with a status this collection does not know (a later protocol's
+# SUSPENDED, a bare 7, or none at all) is counted as held: buying a replacement for it, or
+# buying it again, would spend money on a guess. Planners never release such a number unless
+# an entry names it, and modules warn about it (see status_is_known).
+NOT_HELD_STATUSES = ("released",)
+
+# NANP (+1) area codes outside the United States, by ISO 3166-1 alpha-2 code: the country of a
+# +1 number is in its area code. Used only to fill a record whose server left country_code
+# out; toll-free codes are shared by every NANP country and give no country.
+NANP_COUNTRIES = {
+    "CA": (
+        "204 226 236 249 250 257 263 289 306 343 354 365 367 368 382 387 403 416 418 428 431 "
+        "437 438 450 460 468 474 506 514 519 548 579 581 584 587 600 604 613 622 639 647 672 "
+        "683 705 709 742 753 778 780 782 807 819 825 867 873 879 902 905 942"
+    ),
+    "AG": "268",
+    "AI": "264",
+    "AS": "684",
+    "BB": "246",
+    "BM": "441",
+    "BS": "242",
+    "DM": "767",
+    "DO": "809 829 849",
+    "GD": "473",
+    "GU": "671",
+    "JM": "658 876",
+    "KN": "869",
+    "KY": "345",
+    "LC": "758",
+    "MP": "670",
+    "MS": "664",
+    "PR": "787 939",
+    "SX": "721",
+    "TC": "649",
+    "TT": "868",
+    "VC": "784",
+    "VG": "284",
+    "VI": "340",
+}
+NANP_TOLL_FREE = ("800", "833", "844", "855", "866", "877", "888")
+_NANP_COUNTRY = {
+    code: country for country, codes in NANP_COUNTRIES.items() for code in codes.split()
+}
+_NANP = re.compile(r"^\+1([2-9][0-9]{2})[2-9][0-9]{6}$")
 
 _CAMEL = re.compile(r"_([a-z0-9])")
 
@@ -90,6 +134,50 @@ def _enum(value, prefix, numbers, names, fallback):
 def status_name(value: Any) -> str:
     """``PHONE_NUMBER_STATUS_ACTIVE``, ``active`` or ``1`` -> ``active``."""
     return _enum(value, STATUS_PREFIX, STATUS_NUMBERS, STATUS_NAMES, "unspecified")
+
+
+def record_status(value: Any) -> str:
+    """The status of a record as the server gave it, in the short lowercase form.
+
+    Known values as ``status_name`` gives them; a name this collection does not know keeps its
+    own short form (``PHONE_NUMBER_STATUS_SUSPENDED`` -> ``suspended``) and a number it does not
+    know becomes ``unknown_7``, so that the record is neither hidden nor mistaken for another
+    status.
+    """
+    known = status_name(value)
+    if known != "unspecified" or value is None or value == "" or isinstance(value, bool):
+        return known
+    if isinstance(value, int):
+        return "unspecified" if value == 0 else "unknown_%d" % value
+    text = str(value).strip()
+    if text.lstrip("-").isdigit():
+        number = int(text)
+        return "unspecified" if number == 0 else "unknown_%d" % number
+    text = text.upper()
+    if text.startswith(STATUS_PREFIX):
+        text = text[len(STATUS_PREFIX) :]
+    short = re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_")
+    return short or "unspecified"
+
+
+def status_is_known(status: str) -> bool:
+    """True for the statuses whose meaning this collection knows (UNSPECIFIED is not one)."""
+    return status in STATUS_CHOICES
+
+
+def nanp_fields(e164: Optional[str]) -> Tuple[str, str]:
+    """(country_code, area_code) that the digits of a +1 number show; ("", "") otherwise.
+
+    The area code is always in the digits; the country is, except for toll-free codes. Area
+    codes this table does not list as another country's are the United States'.
+    """
+    match = _NANP.match(e164 or "")
+    if not match:
+        return "", ""
+    area = match.group(1)
+    if area in NANP_TOLL_FREE:
+        return "", area
+    return _NANP_COUNTRY.get(area, "US"), area
 
 
 def number_type_name(value: Any) -> str:
@@ -221,7 +309,7 @@ def normalize_record(raw: Any) -> Record:
         "region": _string(field(raw, "region")),
         "spam_score": _float(field(raw, "spam_score")),
         "capabilities": _string_list(field(raw, "capabilities")),
-        "status": status_name(field(raw, "status")),
+        "status": record_status(field(raw, "status")),
         "sip_dispatch_rule_id": rules[0] if rules else "",
         "sip_dispatch_rule_ids": rules,
         "created_at": timestamp(field(raw, "created_at")),
@@ -229,7 +317,19 @@ def normalize_record(raw: Any) -> Record:
         "assigned_at": timestamp(field(raw, "assigned_at")),
         "released_at": timestamp(field(raw, "released_at")),
     }
+    if not record["country_code"] or not record["area_code"]:
+        # Some servers leave these out; a pool that cannot tell a number's area would buy a
+        # replacement for it and count the number itself as unlisted.
+        country, area = nanp_fields(record["e164_format"])
+        record["country_code"] = record["country_code"] or country
+        record["area_code"] = record["area_code"] or area
     return record
+
+
+def missing_fields(raw: Any) -> List[str]:
+    """The identifying fields a raw record lacks (empty or absent), in RECORD_FIELDS order."""
+    wanted = ("id", "e164_format", "country_code", "area_code", "status")
+    return [name for name in wanted if field(raw, name) in (None, "", 0)]
 
 
 def normalize_records(items: Optional[List[Any]]) -> List[Record]:
@@ -260,5 +360,11 @@ def merge_records(base: Record, update: Record) -> Record:
 
 
 def is_held(record: Optional[Record]) -> bool:
-    """True when the project holds the number: PENDING, ACTIVE or OFFLINE."""
-    return bool(record) and record.get("status") in HELD_STATUSES
+    """True when the project holds the number: any status but RELEASED.
+
+    PENDING, ACTIVE and OFFLINE are held; so is a status this collection does not know, since
+    a record the project lists must never count as absent because its status is new.
+    """
+    if not record or not (record.get("e164_format") or record.get("id")):
+        return False
+    return record.get("status", "unspecified") not in NOT_HELD_STATUSES

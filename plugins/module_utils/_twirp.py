@@ -45,6 +45,12 @@ BACKOFF_BASE = 0.2
 BACKOFF_CAP = 5.0
 RETRY_AFTER_MAX = 30.0
 RETRY_STATUSES = (429, 502, 503, 504)
+# The largest response body read: a page of 1,000 numbers is about 0.6 MB, so 16 MiB leaves room
+# for any answer the protocol defines while a broken server or proxy cannot fill the memory.
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+# Tokens are valid from this many seconds before they are signed (see _auth.NBF_LEEWAY); a
+# server whose clock differs by more rejects them.
+CLOCK_SKEW_TOLERANCE = 10
 
 _SCHEMES = {"https": "https", "http": "http", "wss": "https", "ws": "http"}
 
@@ -112,6 +118,33 @@ def parse_retry_after(value, now=None):
     return seconds
 
 
+def clock_skew(date_header, now=None):
+    """Seconds this host's clock is ahead of the server's (negative: behind), or None.
+
+    Read from the HTTP ``Date`` header of an answer, which has whole seconds only.
+    """
+    if not date_header:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(str(date_header))
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None or moment.tzinfo is None:
+        return None
+    return (time.time() if now is None else now) - moment.timestamp()
+
+
+def skew_hint(skew, tolerance=CLOCK_SKEW_TOLERANCE):
+    """The hint for a rejected token when the clocks differ by more than ``tolerance`` s."""
+    if skew is None or abs(skew) <= tolerance:
+        return None
+    return (
+        "this host's clock is %d s %s the server's (its Date header), more than the %d s a token "
+        "allows; set the clock right (NTP), the credentials may well be fine"
+        % (abs(skew), "ahead of" if skew > 0 else "behind", tolerance)
+    )
+
+
 def is_retryable(error):
     """Whether a failed attempt may be repeated at all."""
     if isinstance(error, TLSError):
@@ -167,10 +200,11 @@ class HttpResponse:
 class RequestsTransport:
     """POST with ``requests``; one Session per thread, since a Session is not thread-safe."""
 
-    def __init__(self, validate_certs=True):
+    def __init__(self, validate_certs=True, max_body=MAX_RESPONSE_BYTES):
         if requests is None:
             raise ConfigError("the requests library is needed to call the server")
         self.validate_certs = validate_certs
+        self.max_body = max_body
         self._local = threading.local()
         if not validate_certs:
             # The user turned verification off on purpose; a warning per request on the
@@ -192,9 +226,17 @@ class RequestsTransport:
             # REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE from the environment, which would quietly
             # turn validate_certs=false back on.
             answer = self._session().post(
-                url, data=body, headers=headers, timeout=timeout, verify=self.validate_certs
+                url,
+                data=body,
+                headers=headers,
+                timeout=timeout,
+                verify=self.validate_certs,
+                stream=True,
             )
-            content = answer.content
+            try:
+                content = self._read(answer, url)
+            finally:
+                answer.close()
         except requests.exceptions.SSLError as exc:
             raise TLSError(f"TLS error talking to {url}: {_reason(exc)}") from exc
         except requests.exceptions.Timeout as exc:
@@ -212,6 +254,30 @@ class RequestsTransport:
         except requests.exceptions.RequestException as exc:
             raise TransportError(f"request to {url} failed: {_reason(exc)}") from exc
         return HttpResponse(answer.status_code, answer.headers, content)
+
+    def _read(self, answer, url):
+        """The body, read in chunks and refused once it grows past ``max_body``."""
+        declared = answer.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body:
+            raise body_too_large(url, int(declared), self.max_body, answer.status_code, "announced")
+        chunks = []
+        size = 0
+        for chunk in answer.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > self.max_body:
+                raise body_too_large(url, size, self.max_body, answer.status_code)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def body_too_large(url, size, limit, status, how="read"):
+    """The error for an answer past the cap (MAX_RESPONSE_BYTES unless the client says less)."""
+    return ResponseError(
+        "the answer from %s is larger than %d bytes (%s %d bytes), more than any answer of the "
+        "protocol; stopped reading it (a proxy or a broken server?)"
+        % (url, limit, "announced" if how == "announced" else "read at least", size),
+        http_status=status,
+    )
 
 
 def _reason(exc):
@@ -274,6 +340,7 @@ class TwirpClient:
         sleep=time.sleep,
         rng=random,
         transport=None,
+        max_body=MAX_RESPONSE_BYTES,
     ):
         self.base_url = normalize_base_url(base_url)
         self.token_source = token_source
@@ -281,7 +348,10 @@ class TwirpClient:
         self.retries = max(int(retries), 0)
         self.sleep = sleep
         self.rng = rng
-        self.transport = transport if transport is not None else RequestsTransport(validate_certs)
+        self.max_body = max_body
+        if transport is None:
+            transport = RequestsTransport(validate_certs, max_body=max_body)
+        self.transport = transport
         self.stats = CallStats()
 
     def call(self, method, payload, request_id=None, timeout=None, service=None):
@@ -308,12 +378,17 @@ class TwirpClient:
             retry_after = None
             try:
                 answer = self.transport.post(url, body, headers, timeout or self.timeout)
+                if len(answer.body) > self.max_body:
+                    raise body_too_large(url, len(answer.body), self.max_body, answer.status)
                 if 200 <= answer.status < 300:
                     result = _decode(answer, method, request_id)
                     self.stats.add(method, attempt)
                     return result
                 retry_after = parse_retry_after(answer.headers.get("retry-after"))
-                raise error_from_response(answer.status, answer.body, request_id, method)
+                error = error_from_response(answer.status, answer.body, request_id, method)
+                if error.code == "unauthenticated":
+                    error.hint = skew_hint(clock_skew(answer.headers.get("date"))) or error.hint
+                raise error
             except LiveKitError as exc:
                 if exc.request_id is None:
                     exc.request_id = request_id

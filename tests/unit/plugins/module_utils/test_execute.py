@@ -77,6 +77,9 @@ class FakeApi:
             raise self.list_error
         return ListResult(list(self.held.values()), len(self.held), 0, 1)
 
+    def holdings(self, page_size=500):
+        return self.list(page_size=page_size)
+
     def purchase(self, numbers, sip_dispatch_rule_id=None, request_id=None):
         self.calls.append(("purchase", list(numbers), sip_dispatch_rule_id, request_id))
         if self.purchase_error is None or self.apply_purchase:

@@ -38,6 +38,9 @@ class RivalApi:
         # A refused purchase is checked against the project's numbers: the rival is another project.
         return ListResult([], 0, 0, 1)
 
+    def holdings(self, page_size=500):
+        return self.list(page_size=page_size)
+
 
 def fleet_with_candidates(count, offered):
     fleet = Planner([], [], [PoolEntry(0, "US", "415", count, "R")])

@@ -10,9 +10,13 @@ from ansible_collections.livekit.sip.plugins.module_utils._records import (
     empty_record,
     is_held,
     merge_records,
+    missing_fields,
+    nanp_fields,
     normalize_record,
     normalize_records,
     number_type_name,
+    record_status,
+    status_is_known,
     status_name,
     status_to_api,
     status_to_number,
@@ -80,11 +84,12 @@ def test_skip_defaults_gives_zero_values():
     # protojson with skip-defaults leaves out "", 0, [], the zero enum and unset timestamps.
     raw = {"id": "PN_x", "e164Format": "+14155550100", "status": "PHONE_NUMBER_STATUS_OFFLINE"}
     record = normalize_record(raw)
+    # Country and area code of a +1 number are derived from its digits when left out.
     assert record == {
         "id": "PN_x",
         "e164_format": "+14155550100",
-        "country_code": "",
-        "area_code": "",
+        "country_code": "US",
+        "area_code": "415",
         "number_type": "unknown",
         "locality": "",
         "region": "",
@@ -291,11 +296,17 @@ def test_merge_keeps_fuller_fields():
         ("pending", True),
         ("offline", True),
         ("released", False),
-        ("unspecified", False),
+        # A listed record never counts as absent because its status is unknown or missing.
+        ("unspecified", True),
+        ("suspended", True),
+        ("unknown_7", True),
     ],
 )
 def test_is_held(status, held):
-    assert is_held({"status": status}) is held
+    assert is_held({"e164_format": "+14155550100", "status": status}) is held
+    assert is_held({"id": "PN_x", "status": status}) is held
+    # A record that names no number identifies nothing the project could hold.
+    assert not is_held({"status": status})
 
 
 def test_empty_record_is_not_held_and_lists_are_fresh():
@@ -303,5 +314,76 @@ def test_empty_record_is_not_held_and_lists_are_fresh():
     two = empty_record()
     one["capabilities"].append("voice")
     assert two["capabilities"] == []
-    assert not is_held(one)
+    assert not is_held(two)
     assert not is_held(None)
+
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("PHONE_NUMBER_STATUS_ACTIVE", "active"),
+        (4, "offline"),
+        ("PHONE_NUMBER_STATUS_SUSPENDED", "suspended"),
+        ("PHONE_NUMBER_STATUS_PORTING-OUT", "porting_out"),
+        (7, "unknown_7"),
+        ("7", "unknown_7"),
+        (0, "unspecified"),
+        ("PHONE_NUMBER_STATUS_UNSPECIFIED", "unspecified"),
+        (None, "unspecified"),
+        ("", "unspecified"),
+        (True, "unspecified"),
+    ],
+)
+def test_record_status_keeps_unknown_statuses_visible(given, expected):
+    assert record_status(given) == expected
+    assert normalize_record({"e164_format": "+14155550100", "status": given})["status"] == expected
+
+
+def test_only_the_protocols_statuses_are_known():
+    assert [status_is_known(s) for s in ("active", "pending", "released", "offline")] == [True] * 4
+    assert not any(status_is_known(s) for s in ("unspecified", "suspended", "unknown_7"))
+
+
+@pytest.mark.parametrize(
+    "number, expected",
+    [
+        ("+14155550100", ("US", "415")),
+        ("+14165550100", ("CA", "416")),
+        ("+16045550100", ("CA", "604")),
+        ("+17875550100", ("PR", "787")),
+        ("+18005550100", ("", "800")),  # toll-free: shared by every NANP country
+        ("+18775550100", ("", "877")),
+        ("+442071234567", ("", "")),  # not NANP
+        ("+11155550100", ("", "")),  # an area code cannot start with 1
+        ("+1415555010", ("", "")),  # too short
+        ("", ("", "")),
+    ],
+)
+def test_nanp_fields_from_the_digits(number, expected):
+    assert nanp_fields(number) == expected
+
+
+def test_missing_country_and_area_are_derived_but_given_ones_win():
+    derived = normalize_record({"e164_format": "+16045550100", "status": 1})
+    assert (derived["country_code"], derived["area_code"]) == ("CA", "604")
+    given = normalize_record(
+        {"e164_format": "+16045550100", "country_code": "XX", "area_code": "999"}
+    )
+    assert (given["country_code"], given["area_code"]) == ("XX", "999")
+    partial = normalize_record({"e164_format": "+14155550100", "country_code": "USA"})
+    assert (partial["country_code"], partial["area_code"]) == ("USA", "415")
+
+
+def test_missing_fields_names_what_the_server_left_out():
+    assert missing_fields(PROTO_FULL) == []
+    assert missing_fields({"e164Format": "+14155550100", "status": 0}) == [
+        "id",
+        "country_code",
+        "area_code",
+        "status",
+    ]
+    assert missing_fields({"id": "PN_x", "e164_format": "+14155550100", "area_code": ""}) == [
+        "country_code",
+        "area_code",
+        "status",
+    ]
