@@ -67,6 +67,50 @@ OPTIONS = (
         float,
         "Retry-After seconds of rate_limited answers (default %(default)s)",
     ),
+    (
+        "--shift-pages",
+        "shift_pages",
+        int,
+        "quirk: list pages after the first start N records later (negative: earlier) than "
+        "their token says, as when numbers are released (bought) during a listing",
+    ),
+    (
+        "--status-override",
+        "status_override",
+        str,
+        "quirk: show held numbers with this status (a name such as "
+        "PHONE_NUMBER_STATUS_SUSPENDED, or a number)",
+    ),
+    (
+        "--omit-fields",
+        "omit_fields",
+        str,
+        "quirk: comma-separated record fields (and total_count, offline_count) to leave out",
+    ),
+    (
+        "--short-purchase-answers",
+        "short_purchase_answers",
+        int,
+        "quirk: purchase answers leave out their last N numbers, which are still bought",
+    ),
+    (
+        "--short-purchases",
+        "short_purchases",
+        int,
+        "quirk: the last N numbers of each purchase are neither bought nor answered",
+    ),
+    (
+        "--write-delay",
+        "write_delay",
+        float,
+        "quirk: seconds purchases, updates and releases wait before they are carried out",
+    ),
+    (
+        "--clock-offset",
+        "clock_offset",
+        float,
+        "quirk: seconds the emulator's clock (token checks, Date header) is ahead",
+    ),
     ("--state", "state_file", str, "state file (a dump) to load at start"),
     ("--tls-cert", "tls_cert", str, "serve HTTPS with this PEM certificate (needs --tls-key)"),
     ("--tls-key", "tls_key", str, "PEM private key of --tls-cert"),
@@ -84,6 +128,13 @@ FLAGS = (
         "check_rule_ids",
         "refuse PurchasePhoneNumber and UpdatePhoneNumber with a dispatch rule id that does not exist",
     ),
+    ("--shuffle-search", "shuffle_search", "quirk: answer each search page in a random order"),
+    ("--noop-releases", "noop_releases", "quirk: releases answer as usual and release nothing"),
+    (
+        "--endless-tokens",
+        "endless_tokens",
+        "quirk: every page carries a fresh token; the last one's starts over at the first page",
+    ),
 )
 
 
@@ -100,6 +151,8 @@ def _server_options():
     group = parser.add_argument_group("server options")
     for flag, field, kind, text in OPTIONS:
         default = _env_port() if field == "port" else getattr(DEFAULTS, field)
+        if isinstance(default, tuple):
+            default = ",".join(default)  # omit_fields: given as a comma-separated list
         group.add_argument(
             flag,
             dest=field,

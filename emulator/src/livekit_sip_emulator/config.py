@@ -32,6 +32,20 @@ ALL_METHODS = METHODS + SIP_METHODS
 FAULT_KINDS = ("unavailable", "rate_limited", "drop", "lost_response")
 JSON_NAMES = ("proto", "camel")
 
+# Ways a real server plausibly misbehaves, off by default; see quirks.py. Each is a start-up flag
+# and a setting of POST /_emulator/config.
+QUIRK_KEYS = (
+    "shuffle_search",
+    "shift_pages",
+    "status_override",
+    "omit_fields",
+    "short_purchase_answers",
+    "short_purchases",
+    "noop_releases",
+    "endless_tokens",
+    "write_delay",
+    "clock_offset",
+)
 # Settings that shape the API's behaviour; reset and state files may override them.
 BEHAVIOUR_KEYS = (
     "inventory_size",
@@ -43,7 +57,7 @@ BEHAVIOUR_KEYS = (
     "max_page_size",
     "max_rule_page_size",
     "check_rule_ids",
-)
+) + QUIRK_KEYS
 # The subset that may change while numbers are held (the inventory stays as it is).
 RUNTIME_KEYS = (
     "quota",
@@ -52,7 +66,27 @@ RUNTIME_KEYS = (
     "skip_defaults",
     "max_page_size",
     "max_rule_page_size",
+) + QUIRK_KEYS
+# What omit_fields may leave out: record fields and the listing's counters.
+RECORD_FIELD_NAMES = (
+    "id",
+    "e164_format",
+    "country_code",
+    "area_code",
+    "number_type",
+    "locality",
+    "region",
+    "spam_score",
+    "created_at",
+    "updated_at",
+    "capabilities",
+    "status",
+    "assigned_at",
+    "released_at",
+    "sip_dispatch_rule_id",
+    "sip_dispatch_rule_ids",
 )
+OMITTABLE_FIELDS = RECORD_FIELD_NAMES + ("total_count", "offline_count")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +105,16 @@ class EmulatorConfig:
     max_page_size: int = 1000
     max_rule_page_size: int = 1000
     check_rule_ids: bool = False
+    shuffle_search: bool = False
+    shift_pages: int = 0
+    status_override: str = ""
+    omit_fields: tuple = ()
+    short_purchase_answers: int = 0
+    short_purchases: int = 0
+    noop_releases: bool = False
+    endless_tokens: bool = False
+    write_delay: float = 0.0
+    clock_offset: float = 0.0
     latency_ms: float = 0.0
     fault_rate: float = 0.0
     fault_seed: int = 0
@@ -163,10 +207,34 @@ def coerce(name, value):
                 "json_names must be one of {}, got {!r}".format(", ".join(JSON_NAMES), value)
             )
         return value
-    if name in ("skip_defaults", "check_rule_ids"):
+    if name in (
+        "skip_defaults",
+        "check_rule_ids",
+        "shuffle_search",
+        "noop_releases",
+        "endless_tokens",
+    ):
         if not isinstance(value, bool):
             raise ValueError(f"{name} must be true or false, got {value!r}")
         return value
+    if name == "shift_pages":
+        return _integer(name, value, -1000, 1000)
+    if name in ("short_purchase_answers", "short_purchases"):
+        return _integer(name, value, 0, None)
+    if name == "write_delay":
+        return _number(name, value, 0)
+    if name == "clock_offset":
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
+            raise ValueError(f"{name} must be a number of seconds, got {value!r}")
+        return float(value)
+    if name == "status_override":
+        return _status_override(value)
+    if name == "omit_fields":
+        return _omit_fields(value)
     raise ValueError(f"unknown setting {name!r}")
 
 
@@ -194,3 +262,32 @@ def check_fault_settings(rate, kinds, methods, latency_ms, retry_after):
         _number("latency_ms", latency_ms, 0),
         _number("retry_after", retry_after, 0),
     )
+
+
+def _status_override(value):
+    """A status as the wire writes it: a name (any, known or not) or a number; "" for none."""
+    if isinstance(value, bool):
+        raise ValueError(f"status_override must be a status name or number, got {value!r}")
+    if isinstance(value, int):
+        return str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"status_override must be a status name or number, got {value!r}")
+    text = value.strip()
+    if text and not text.lstrip("-").isdigit() and not text.replace("_", "").isalnum():
+        raise ValueError(f"status_override must be a status name or number, got {value!r}")
+    return text
+
+
+def _omit_fields(value):
+    if isinstance(value, str):
+        value = [item.strip() for item in value.split(",") if item.strip()]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ValueError("omit_fields must be a list of field names or a comma-separated string")
+    unknown = [name for name in value if name not in OMITTABLE_FIELDS]
+    if unknown:
+        raise ValueError(
+            "omit_fields: unknown fields {} (known: {})".format(
+                ", ".join(unknown), ", ".join(OMITTABLE_FIELDS)
+            )
+        )
+    return tuple(dict.fromkeys(value))

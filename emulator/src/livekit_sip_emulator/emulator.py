@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import ssl
 import threading
+import time
 
 from .auth import Authenticator, make_token
 from .client import AdminClient
@@ -31,7 +32,9 @@ class Emulator:
             latency_ms=self.config.latency_ms,
             retry_after=self.config.retry_after,
         )
-        self.auth = Authenticator(self.config.keys())
+        self.auth = Authenticator(
+            self.config.keys(), clock=lambda: time.time() + self.store.config.clock_offset
+        )
         if self.config.state_file:
             with open(self.config.state_file, encoding="utf-8") as handle:
                 self.store.load(json.load(handle))

@@ -11,8 +11,10 @@ from .wire import invalid
 DEFAULT_LIMIT = 50
 
 
-def encode(offset, limit):
-    raw = json.dumps({"offset": offset, "limit": limit}, separators=(",", ":")).encode()
+def encode(offset, limit, **extra):
+    """A token; ``extra`` keys (ignored by decode) make otherwise equal tokens differ."""
+    raw = json.dumps(dict({"offset": offset, "limit": limit}, **extra), separators=(",", ":"))
+    raw = raw.encode()
     return {"token": base64.urlsafe_b64encode(raw).decode("ascii")}
 
 

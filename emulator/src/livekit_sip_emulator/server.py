@@ -12,6 +12,7 @@ import time
 
 from . import admin
 from .config import ADMIN_PREFIX, API_PREFIX, METHODS, SIP_METHODS, SIP_PREFIX
+from .quirks import WRITE_METHODS
 from .wire import TwirpError
 
 LOG = logging.getLogger("livekit_sip_emulator")
@@ -87,6 +88,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.connection.settimeout(10)
             self.connection.do_handshake()
             self.connection.settimeout(self.timeout)
+
+    def date_time_string(self, timestamp=None):
+        # The Date header follows the emulator's clock, which clock_offset may set apart.
+        if timestamp is None:
+            timestamp = time.time() + self.server.emulator.store.config.clock_offset
+        return super().date_time_string(timestamp)
 
     def log_request(self, code="-", size="-"):
         # One line per call is written by _dispatch, with the outcome and the time taken.
@@ -213,6 +220,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if fault == "lost_response":
                 raise _Dropped() from err
             return self._send_error(err)
+        delay = emulator.store.config.write_delay
+        if delay and method in WRITE_METHODS:
+            # Outside the store's lock: the write happens late, whether or not anyone still waits.
+            time.sleep(delay)
         try:
             status, payload, code = emulator.store.execute(
                 method, body, self.headers.get("X-Livekit-Request-Id", "").strip()

@@ -7,7 +7,7 @@ import re
 import threading
 import time
 
-from . import pagination, sip_service, wire
+from . import pagination, quirks, sip_service, wire
 from .config import RUNTIME_KEYS
 from .counters import AnswerCache, Counters
 from .inventory import inventory
@@ -103,6 +103,8 @@ class Store:
         self.latest = {record.e164_format: record for record in records}
         self.sequence = sequence
         self.cache = AnswerCache(self.config.request_cache_size)
+        # Numbers the calls of quirks draw from (search order, fresh endless tokens).
+        self.quirk_calls = 0
 
     # ------------------------------------------------------------ entry points for the HTTP layer
 
@@ -121,6 +123,7 @@ class Store:
                 else:
                     request = wire.decode_request(body, SCHEMAS[method])
                     response = getattr(self, "_" + method)(request)
+                    response = quirks.shape(self.config, method, response)
                     answer = (
                         200,
                         wire.render(response, self.config.json_names, self.config.skip_defaults),
@@ -160,6 +163,7 @@ class Store:
             raise invalid(f"area_code must contain digits only, got {area!r}", field="area_code")
         offset, limit = pagination.window(request, self.config.max_page_size)
         items, skipped, more = [], 0, False
+        self.quirk_calls += 1
         for listing in self.inventory.candidates(country.upper(), area):
             if listing.e164_format in self.held:
                 continue
@@ -170,10 +174,12 @@ class Store:
                 break
             else:
                 items.append(listing_to_wire(listing))
-        return {
-            "items": items,
-            "next_page_token": pagination.next_token(offset, limit, len(items), more),
-        }
+        token = pagination.next_token(offset, limit, len(items), more)
+        if self.config.shuffle_search:
+            items = quirks.shuffled(items, self.config.seed, self.quirk_calls)
+        if self.config.endless_tokens:
+            token = quirks.endless_token(more and offset + len(items), limit, self.quirk_calls)
+        return {"items": items, "next_page_token": token}
 
     def _PurchasePhoneNumber(self, request):
         numbers = request["phone_numbers"] or []
@@ -215,7 +221,7 @@ class Store:
             )
         now = now_ns()
         bought = []
-        for number in numbers:
+        for number in quirks.purchase_keep(self.config, numbers):
             record_id, self.sequence = _mint_id(self.config.seed, self.sequence, self.by_id)
             record = record_from_listing(
                 self.inventory.get(number),
@@ -234,6 +240,8 @@ class Store:
         statuses = set(request["statuses"] or ())
         rule = request["sip_dispatch_rule_id"] or ""
         offset, limit = pagination.window(request, self.config.max_page_size)
+        offset = quirks.list_offset(self.config, offset)
+        self.quirk_calls += 1
         now = now_ns()
         matches = []
         for record in self.records:
@@ -241,11 +249,13 @@ class Store:
             if (not statuses or status in statuses) and (not rule or rule in record.rule_ids):
                 matches.append((record, status))
         page = matches[offset : offset + limit]
+        more = offset + len(page) < len(matches)
+        token = pagination.next_token(offset, limit, len(page), more)
+        if self.config.endless_tokens:
+            token = quirks.endless_token(more and offset + len(page), limit, self.quirk_calls)
         return {
             "items": [record.to_wire(now) for record, _status in page],
-            "next_page_token": pagination.next_token(
-                offset, limit, len(page), offset + len(page) < len(matches)
-            ),
+            "next_page_token": token,
             "total_count": len(matches),
             "offline_count": sum(1 for _record, status in matches if status == OFFLINE),
         }
@@ -319,7 +329,7 @@ class Store:
         now = now_ns()
         for record in _unique(targets):
             # Releasing a released number again changes nothing and is not an error.
-            if record.held:
+            if record.held and not self.config.noop_releases:
                 record.released_at = record.updated_at = now
                 del self.held[record.e164_format]
                 self.counters.writes["released"] += 1
