@@ -20,6 +20,9 @@ timeout                TransportTimeout        no answer within ``timeout`` seco
 tls                    TLSError                the certificate could not be verified
 malformed_response     ResponseError           a 2xx answer that is not the promised JSON
 pagination             PaginationError         page tokens that loop or stop early
+incomplete_listing     IncompleteListing       a listing that cannot be shown complete
+write_mismatch         WriteMismatch           a write did less than asked, listing agrees
+outcome_unknown        OutcomeUnknown          a write that may still happen; list first
 plan                   PlanError               the entries cannot be reached as asked
 unknown_id             UnknownIds              ``ids`` the project does not hold
 purchase_limit         PurchaseLimitExceeded   the spend guard (``max_purchase``) tripped

@@ -344,7 +344,8 @@ error:
         - The Twirp error code from the server (for example V(not_found), V(unauthenticated),
           V(resource_exhausted)), or a code of the collection for errors found before or
           without an answer (V(invalid_phone_number), V(invalid_parameter), V(config),
-          V(transport), V(timeout), V(tls), V(malformed_response), V(pagination), V(plan),
+          V(transport), V(timeout), V(tls), V(malformed_response), V(pagination),
+          V(incomplete_listing), V(write_mismatch), V(outcome_unknown), V(plan),
           V(unknown_id), V(purchase_limit), V(pool_shortfall), V(number_unavailable),
           V(wait_timeout)).
       type: str

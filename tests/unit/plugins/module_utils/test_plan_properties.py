@@ -227,6 +227,9 @@ class StockApi:
     def list(self, statuses=None, page_size=None):
         return ListResult(list(self.current), len(self.current), 0, 1)
 
+    def holdings(self, page_size=None):
+        return self.list(page_size=page_size)
+
     def search(self, country_code, area_code=None, limit=50):
         held = {r["e164_format"] for r in self.current if is_held(r)}
         offered = [
