@@ -183,25 +183,6 @@ class PaginationError(ResponseError):
     default_code = "pagination"
 
 
-class IncompleteListing(ResponseError):
-    """The project's listing cannot be shown complete (records read twice or missed), so no
-    pool is filled and no unlisted number released on it."""
-
-    default_code = "incomplete_listing"
-
-
-class OutcomeUnknown(LiveKitError):
-    """A write may or may not have happened, and the project's numbers do not show which."""
-
-    default_code = "outcome_unknown"
-
-
-class WriteMismatch(ResponseError):
-    """A write's answer disagrees with its request, and the project's numbers confirm it."""
-
-    default_code = "write_mismatch"
-
-
 class ApiError(LiveKitError):
     """The server answered with an error; ``code`` is the Twirp code."""
 
@@ -252,6 +233,13 @@ class PlanError(LiveKitError):
     default_code = "plan"
 
 
+class IncompleteListing(PlanError):
+    """The project's listing cannot be shown complete (records read twice or missed), so no
+    pool is filled and no unlisted number released on it."""
+
+    default_code = "incomplete_listing"
+
+
 class UnknownIds(PlanError):
     default_code = "unknown_id"
 
@@ -297,6 +285,30 @@ class StepError(LiveKitError):
         self.cause = cause
         self.done: List[str] = list(done or [])
         self.failed: List[str] = list(failed or [])
+
+
+class OutcomeUnknown(StepError):
+    """A write may or may not have happened, and the project's numbers do not show which yet.
+
+    Its own code, not the cause's: the cause (a timeout, a cut connection) says why there was
+    no answer, this says what the user must do about it (list before running again).
+    """
+
+    default_code = "outcome_unknown"
+
+    def __init__(self, message: str, cause: Optional[LiveKitError] = None, **kwargs) -> None:
+        super().__init__(message, cause=cause, **kwargs)
+        self.code = self.default_code
+
+
+class WriteMismatch(StepError):
+    """A write answered success but did less than asked, as the project's numbers confirm."""
+
+    default_code = "write_mismatch"
+
+    def __init__(self, message: str, cause: Optional[LiveKitError] = None, **kwargs) -> None:
+        super().__init__(message, cause=cause, **kwargs)
+        self.code = self.default_code
 
 
 class WaitTimeout(LiveKitError):

@@ -30,21 +30,33 @@ from ansible_collections.livekit.sip.plugins.module_utils._entries import Number
 from ansible_collections.livekit.sip.plugins.module_utils._errors import (
     ApiError,
     LiveKitError,
+    OutcomeUnknown,
     PlanError,
     ResponseError,
     StepError,
     TLSError,
     TransportError,
+    TransportTimeout,
     WaitTimeout,
+    WriteMismatch,
     refused_numbers,
 )
 from ansible_collections.livekit.sip.plugins.module_utils._plan import Planner, Route, pool_order
 from ansible_collections.livekit.sip.plugins.module_utils._records import (
     Record,
+    is_held,
 )
 
 POLL_FIRST = 0.5
 POLL_MAX = 5.0
+# A write that got no answer may still be carried out by the server. Before saying so, the
+# project is listed again once the write's own deadline (the client's timeout, at most this many
+# seconds) has passed once more: what the server commits that late shows by then.
+WRITE_GRACE_MAX = 30.0
+# The largest search page asked for: one search call per short pool, as a rule.
+SEARCH_PAGE_MAX = 1000
+# How many numbers a message names before it counts the rest.
+MESSAGE_NUMBERS = 10
 # Each attempt replaces at least one candidate someone else bought; the bound keeps a busy
 # inventory from turning one task into an unbounded series of purchase calls.
 MAX_PURCHASE_ATTEMPTS = 10
@@ -64,6 +76,8 @@ class Progress:
         self.released: List[str] = []
         self.pending: Optional[List[str]] = None  # set when waiting timed out
         self.records: Dict[str, Record] = {}  # records the purchases answered with
+        # What the module warns about: records it had to interpret, numbers it left alone.
+        self.warnings: List[str] = []
 
     def result(self) -> Dict[str, object]:
         result: Dict[str, object] = {
@@ -94,11 +108,47 @@ def outcome_unknown(exc: LiveKitError) -> bool:
     """
     if isinstance(exc, TLSError):
         return False
-    if isinstance(exc, (TransportError, ResponseError)):
+    if isinstance(exc, (TransportError, ResponseError, WriteMismatch)):
+        # A WriteMismatch here is an answer that disagrees with its request.
         return True
     if isinstance(exc, ApiError):
         return (exc.attempts or 1) > 1 or (exc.http_status or 0) >= 500
     return False
+
+
+def may_still_happen(exc: LiveKitError) -> bool:
+    """True when a write that raised may be carried out later still.
+
+    No answer came (a timeout, a connection cut after the request was sent, a gateway's 502 or
+    504 instead of the server's own answer): the server may be working on it. A refused
+    connection never delivered the request, and an answer of the server itself (a Twirp error,
+    even a 5xx) means it has finished with it.
+    """
+    if isinstance(exc, TLSError):
+        return False
+    if isinstance(exc, TransportTimeout):
+        return True
+    if isinstance(exc, TransportError):
+        return "refused" not in str(exc).lower()
+    if isinstance(exc, ApiError):
+        # A gateway's page, not the server's Twirp answer: error_from_response's fallback text.
+        return exc.http_status in (502, 504) and "not a Twirp error" in exc.message
+    return False
+
+
+def write_grace(api) -> float:
+    """Seconds to wait before the listing that decides about a write with no answer."""
+    timeout = getattr(getattr(api, "twirp", None), "timeout", None) or 0
+    return min(float(timeout), WRITE_GRACE_MAX)
+
+
+def names(numbers: Iterable[str]) -> str:
+    """Numbers for a message: the first few, and how many more."""
+    numbers = list(numbers)
+    text = ", ".join(numbers[:MESSAGE_NUMBERS])
+    if len(numbers) > MESSAGE_NUMBERS:
+        text += " and %d more" % (len(numbers) - MESSAGE_NUMBERS)
+    return text
 
 
 def held_records(api, page_size: int) -> List[Record]:
@@ -106,51 +156,144 @@ def held_records(api, page_size: int) -> List[Record]:
     return api.holdings(page_size).held
 
 
+def read_project(
+    api,
+    page_size: int,
+    absent: Iterable[str] = (),
+    present: Iterable[str] = (),
+    progress: Optional[Progress] = None,
+    absent_ids: Iterable[str] = (),
+):
+    """The held records and the listing they come from, with named numbers looked up.
+
+    ``absent`` and ``present`` are numbers entries name. A number the listing does not mention
+    at all (not even as released) that is to be absent, or one that is to be present while the
+    listing is incomplete, is looked up with GetPhoneNumber before it is judged not held: a
+    server whose listing shows nothing (no items, no count) must not make a release silently do
+    nothing. The listing's warnings go to ``progress``.
+    """
+    listing = api.holdings(page_size)
+    current = listing.held
+    mentioned = {record["e164_format"] for record in listing.records}
+    held = {record["e164_format"] for record in current}
+    unseen = [n for n in absent if n not in mentioned]
+    if not listing.complete:
+        unseen += [n for n in present if n not in held and n not in unseen]
+    if unseen:
+        for number, record in api.lookup(unseen).items():
+            if record is not None and is_held(record) and number not in held:
+                current.append(record)
+                held.add(number)
+    ids = {record["id"] for record in listing.records}
+    for ident in absent_ids:
+        if ident not in ids:
+            record = api.get(id=ident)
+            if record is not None and is_held(record) and record["e164_format"] not in held:
+                current.append(record)
+                held.add(record["e164_format"])
+    if progress is not None:
+        progress.warnings.extend(listing.warnings())
+    return current, listing
+
+
 def by_number(records: Iterable[Record]) -> Dict[str, Record]:
     return {record["e164_format"]: record for record in records}
 
 
 def purchase(api, numbers: List[str], rule: str, page_size: int) -> List[Record]:
-    """Buy ``numbers`` in one call; returns their records. Raises StepError with ``done``."""
+    """Buy ``numbers`` in one call; returns their records. Raises StepError with ``done``.
+
+    The answer is checked against the request: numbers it leaves out are looked for in the
+    project's numbers, so that a short answer is neither reported as a full purchase nor as a
+    failure of numbers that were bought.
+    """
     request_id = str(uuid.uuid4())
     try:
-        return api.purchase(numbers, sip_dispatch_rule_id=rule or None, request_id=request_id)
+        records = api.purchase(numbers, sip_dispatch_rule_id=rule or None, request_id=request_id)
     except LiveKitError as exc:
         if not outcome_unknown(exc):
             raise StepError(
-                "could not buy {}: {}; nothing was bought".format(", ".join(numbers), exc),
+                f"could not buy {names(numbers)}: {exc}; nothing was bought",
                 cause=exc,
                 failed=numbers,
             ) from exc
-        cause = exc
+        return _settle_purchase(api, numbers, page_size, exc)
+    answered = {record["e164_format"]: record for record in records}
+    if all(n in answered for n in numbers):
+        return [answered[n] for n in numbers]
+    return _check_short_purchase(api, numbers, page_size, answered)
+
+
+def _check_short_purchase(api, numbers, page_size, answered):
     try:
         held = by_number(held_records(api, page_size))
     except LiveKitError as exc:
-        raise StepError(
-            "the purchase of {} may or may not have happened ({}), and the project's numbers "
-            "could not be listed to find out ({}); list them before trying again".format(
-                ", ".join(numbers), cause, exc
-            ),
-            cause=cause,
-            failed=numbers,
+        raise OutcomeUnknown(
+            f"the purchase of {names(numbers)} answered only {len(answered)} of them, and the project's numbers could not be "
+            f"listed to find out about the others ({exc}); list them before trying again",
+            cause=exc,
+            done=[n for n in numbers if n in answered],
+            failed=[n for n in numbers if n not in answered],
         ) from exc
-    bought = [n for n in numbers if n in held]
     missing = [n for n in numbers if n not in held]
     if missing:
-        raise StepError(
-            "could not buy {}: {} (the project's numbers show {})".format(
-                ", ".join(missing),
+        raise WriteMismatch(
+            f"the server answered the purchase of {len(numbers)} numbers with success, but {len(missing)} of them are not "
+            f"held: {names(missing)} (the answer listed {len(answered)}); these were not bought",
+            done=[n for n in numbers if n in held],
+            failed=missing,
+        )
+    # A short answer, but every number is held: the purchase was whole.
+    return [answered.get(n) or held[n] for n in numbers]
+
+
+def _settle_purchase(api, numbers, page_size, cause):
+    """Decide about a purchase whose answer was lost: the project's numbers tell."""
+    delay = write_grace(api) if may_still_happen(cause) else 0.0
+    for attempt in range(2):
+        try:
+            held = by_number(held_records(api, page_size))
+        except LiveKitError as exc:
+            raise OutcomeUnknown(
+                f"the purchase of {names(numbers)} may or may not have happened ({cause}), and the project's numbers "
+                f"could not be listed to find out ({exc}); list them before trying again",
+                cause=cause,
+                failed=numbers,
+            ) from exc
+        bought = [n for n in numbers if n in held]
+        missing = [n for n in numbers if n not in held]
+        if not missing:
+            # Every number is held now: the lost answer was a success.
+            return [held[n] for n in numbers]
+        if attempt == 0 and delay > 0:
+            time.sleep(delay)
+            continue
+        break
+    if delay > 0:
+        raise OutcomeUnknown(
+            "the purchase of {} got no answer ({}); {} seconds later the project holds {} of "
+            "them, but the server may still carry out the rest: list the project's numbers "
+            "(livekit.sip.phone_number_info) in a minute before running this again, or a "
+            "re-run may buy replacements for numbers that arrive late".format(
+                names(numbers),
                 cause,
-                "these were bought: {}".format(", ".join(bought))
-                if bought
-                else "nothing was bought",
+                int(round(delay)),
+                "none" if not bought else "%d (%s)" % (len(bought), names(bought)),
             ),
             cause=cause,
             done=bought,
             failed=missing,
         )
-    # Every number is held now: the lost answer was a success.
-    return [held[n] for n in numbers]
+    raise StepError(
+        "could not buy {}: {} (the project's numbers show {})".format(
+            names(missing),
+            cause,
+            f"these were bought: {names(bought)}" if bought else "nothing was bought",
+        ),
+        cause=cause,
+        done=bought,
+        failed=missing,
+    )
 
 
 def route_all(
@@ -176,9 +319,23 @@ def route_all(
         futures = [(item, pool.submit(one, item)) for item in routes]
         for item, future in futures:
             try:
-                results[item.number] = future.result()
+                answer = future.result()
             except LiveKitError as exc:
                 failures.append((item.number, exc))
+                continue
+            if answer.get("e164_format") and answer["sip_dispatch_rule_ids"] != [item.rule]:
+                # The answer shows another rule than the one set: the listing decides.
+                failures.append(
+                    (
+                        item.number,
+                        WriteMismatch(
+                            "the server answered the routing of %s to %s with the rules %s"
+                            % (item.number, item.rule, answer["sip_dispatch_rule_ids"] or "none")
+                        ),
+                    )
+                )
+                continue
+            results[item.number] = answer
     if any(outcome_unknown(exc) for dummy, exc in failures):
         try:
             held = by_number(held_records(api, page_size))
@@ -207,16 +364,21 @@ def route_all(
 
 
 def release(api, numbers: List[str], page_size: int) -> None:
-    """Release ``numbers`` in one call. Raises StepError."""
+    """Release ``numbers`` in one call, then check that they are gone. Raises StepError.
+
+    The answer of a release is empty, so it cannot say what was released: the project's
+    numbers are listed after every release, and numbers still held are reported as not
+    released rather than as done.
+    """
     if not numbers:
         return
+    cause = None
     try:
         api.release(phone_numbers=numbers, request_id=str(uuid.uuid4()))
-        return
     except LiveKitError as exc:
         if not outcome_unknown(exc):
             raise StepError(
-                "could not release {}: {}".format(", ".join(numbers), exc),
+                f"could not release {names(numbers)}: {exc}",
                 cause=exc,
                 failed=numbers,
             ) from exc
@@ -224,20 +386,36 @@ def release(api, numbers: List[str], page_size: int) -> None:
     try:
         held = by_number(held_records(api, page_size))
     except LiveKitError as exc:
-        raise StepError(
-            "the release of {} may or may not have happened ({}), and the project's numbers "
-            "could not be listed to find out ({})".format(", ".join(numbers), cause, exc),
+        if cause is None:
+            raise OutcomeUnknown(
+                f"the server answered the release of {names(numbers)}, but the project's numbers could not be "
+                f"listed to confirm it ({exc})",
+                cause=exc,
+                failed=numbers,
+            ) from exc
+        raise OutcomeUnknown(
+            f"the release of {names(numbers)} may or may not have happened ({cause}), and the project's numbers "
+            f"could not be listed to find out ({exc})",
             cause=cause,
             failed=numbers,
         ) from exc
     still = [n for n in numbers if n in held]
-    if still:
-        raise StepError(
-            "could not release {}: {}".format(", ".join(still), cause),
-            cause=cause,
-            done=[n for n in numbers if n not in held],
+    if not still:
+        return
+    done = [n for n in numbers if n not in held]
+    if cause is None:
+        raise WriteMismatch(
+            f"the server answered the release of {len(numbers)} numbers with success, but still lists {len(still)} of "
+            f"them as held: {names(still)}; these were not released",
+            done=done,
             failed=still,
         )
+    raise StepError(
+        f"could not release {names(still)}: {cause}",
+        cause=cause,
+        done=done,
+        failed=still,
+    )
 
 
 def wait_settled(
@@ -287,21 +465,46 @@ def read_and_plan(
     release_unlisted: bool = False,
     max_purchase: Optional[int] = None,
     option: str = "max_purchase",
+    progress: Optional[Progress] = None,
 ) -> Tuple[List[Record], Planner]:
-    """Read the project, search for the pools that fall short, and plan; no writes."""
-    current = held_records(api, settings.page_size)
-    planner = Planner(current, numbers, pools)
+    """Read the project, search once for each pool that falls short, and plan; no writes.
+
+    Raises IncompleteListing, before any search, when pools would be filled or unlisted
+    numbers released on a listing that cannot be shown complete.
+    """
+    current, listing = read_project(
+        api,
+        settings.page_size,
+        absent=[e.number for e in numbers if e.state == "absent"],
+        present=[e.number for e in numbers if e.state == "present"],
+        progress=progress,
+    )
+    planner = Planner(
+        current, numbers, pools, uncertain=listing.uncertain, incomplete=listing.describe()
+    )
     planner.check_spend(max_purchase, option)
+    planner.check_listing(release_unlisted)
     by_index = {pool.entry.index: pool for pool in planner.pools}
     for entry in pool_order([pool.entry for pool in planner.pools]):
         pool = by_index[entry.index]
         if pool.shortfall:
+            limit = planner.search_limit(pool)
             offered = api.search(
-                entry.country_code, entry.area_code or None, limit=planner.search_limit(pool)
+                entry.country_code,
+                entry.area_code or None,
+                limit=limit,
+                page_size=min(limit, SEARCH_PAGE_MAX),
             )
             planner.choose(pool, offered)
     planner.check_shortfalls()
     planner.finish(release_unlisted)
+    if release_unlisted and planner.kept and progress is not None:
+        progress.warnings.append(
+            "release_unlisted left %d unlisted numbers held because their records are uncertain "
+            "(a status this collection does not know, or fields the server left out): %s; "
+            "release them with an entry state=absent if that is intended"
+            % (len(planner.kept), names(planner.kept))
+        )
     return current, planner
 
 
@@ -319,7 +522,18 @@ def buy(
     Returns the numbers bought, which differ from ``numbers`` when candidates were replaced or
     were found held by the project (bought by a concurrent run). Without ``recover_taken`` a
     refusal is reported as the server gave it (``phone_number`` documents it so).
+
+    A purchase of pool candidates is preceded by a fresh listing: numbers that a concurrent
+    run, or an earlier run that was cancelled while its purchase went through, bought since
+    this run listed the project count for their pools, and a pool that is full buys nothing.
     """
+    if recover_taken and any(planner.owner(n) is not None for n in numbers):
+        fresh = held_records(api, page_size)
+        planner.plan.routes.extend(planner.refresh(fresh, bought=progress.purchased))
+        wanted = set(planner.plan.purchased)
+        numbers = [n for n in numbers if n in wanted]
+        if not numbers:
+            return numbers
     for _dummy in range(MAX_PURCHASE_ATTEMPTS):
         try:
             records = purchase(api, numbers, rule, page_size)
@@ -354,12 +568,16 @@ def execute(
 ) -> None:
     """Carry out ``planner.plan``: purchases, then routes, then releases. Raises LiveKitError."""
     plan = planner.plan
-    for position, (rule, numbers) in enumerate(plan.purchases):
+    for position, (rule, numbers) in enumerate(list(plan.purchases)):
         bought: List[str] = []
         for batch in batches(numbers, settings.batch_size):
-            bought.extend(
-                buy(api, planner, rule, batch, settings.page_size, progress, recover_taken)
-            )
+            # A fresh listing before an earlier batch may have dropped candidates of this one.
+            wanted = set(plan.purchases[position][1]) | set(bought)
+            batch = [n for n in batch if n in wanted]
+            if batch:
+                bought.extend(
+                    buy(api, planner, rule, batch, settings.page_size, progress, recover_taken)
+                )
         plan.purchases[position] = (rule, bought)
     # Candidates bought by someone else meanwhile were replaced: the targets follow.
     planner.retarget()

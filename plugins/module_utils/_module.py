@@ -146,6 +146,13 @@ def exit_check_mode(module, api, current, plan: Plan, **extra) -> None:
     module.exit_json(**result)
 
 
+def warn_all(module, progress) -> None:
+    """Hand the run's warnings (records it had to interpret, numbers left alone) to Ansible."""
+    for text in progress.warnings:
+        module.warn(text)
+    progress.warnings = []
+
+
 def check_dependencies(module):
     """Fail with Ansible's standard message when a required library is missing."""
     if REQUESTS_IMPORT_ERROR is not None:

@@ -8,8 +8,9 @@ searches a pool needs are made by the executor, which hands their results to ``P
 
 Semantics (the contract the modules and the ``phone_numbers`` role document):
 
-* A number is held when PENDING, ACTIVE or OFFLINE. RELEASED numbers, and numbers the project
-  never had, count as absent.
+* A number is held when the project lists it with any status but RELEASED: PENDING, ACTIVE,
+  OFFLINE, or a status this collection does not know (counted as held, so that nothing is
+  bought in its place). RELEASED numbers, and numbers the project never had, count as absent.
 * A number entry ``present`` is bought when not held (purchases are grouped by dispatch rule,
   so that one purchase buys every number sharing a rule) and routed when held with other rules
   than the one it names; a rule of None leaves routing alone. ``absent`` releases it when held.
@@ -19,8 +20,16 @@ Semantics (the contract the modules and the ``phone_numbers`` role document):
   is bought, from search results.
 * Pools with an area code choose before country-wide pools, so that a broad pool does not use
   up the numbers a narrow one needs; within that order, entries keep their order.
-* A pool accounts for ``count`` numbers, not more: further matching numbers are unlisted.
-* Held numbers that no entry accounts for are ``unlisted``; they are released only on request.
+* A pool accounts for ``count`` numbers, not more: further matching numbers are unlisted. It
+  keeps the numbers held longest (``assigned_at``, else ``created_at``), routed ones first
+  among equals, so that trimming an overfilled pool releases the newest.
+* Held numbers that no entry accounts for are ``unlisted``; they are released only on request,
+  and never when their record is uncertain (an unknown status, fields the server left out).
+* A pool is filled, and unlisted numbers released, only on a listing shown complete
+  (``IncompleteListing`` otherwise): a record read twice or missed would be counted wrong.
+* Candidates are chosen from the search deterministically (lowest spam score, then number),
+  so that concurrent runs of the same entries choose the same numbers whatever order the
+  server answers in.
 * Everything that can be checked before writing is: the spend guard (before any search) and
   whether the searches offered enough numbers for every pool (before any purchase).
 
@@ -35,16 +44,22 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ansible_collections.livekit.sip.plugins.module_utils._entries import NumberEntry, PoolEntry
 from ansible_collections.livekit.sip.plugins.module_utils._errors import (
+    IncompleteListing,
     NumberUnavailable,
     PoolShortfall,
     PurchaseLimitExceeded,
     UnknownIds,
 )
 from ansible_collections.livekit.sip.plugins.module_utils._records import (
+    NANP_COUNTRIES,
     Record,
     empty_record,
     is_held,
+    nanp_fields,
 )
+
+# The countries of the +1 numbering plan.
+NANP_ISO = frozenset(("US",) + tuple(NANP_COUNTRIES))
 
 # One planned UpdatePhoneNumber. number: E.164; id: the record id; current: the rule ids it
 # has now; rule: the rule to set.
@@ -194,12 +209,31 @@ def pool_order(pools: Iterable[PoolEntry]) -> List[PoolEntry]:
     return sorted(pools, key=lambda pool: (0 if pool.area_code else 1, pool.index))
 
 
+def held_since(record: Record) -> str:
+    """Sort key of how long a number has been held: its assigned_at, else created_at.
+
+    Timestamps are normalised RFC 3339 strings in UTC, which sort as text once their fractions
+    are made equal length; a record without either sorts last (held shortest, as far as known).
+    """
+    moment = record.get("assigned_at") or record.get("created_at")
+    if not moment:
+        return "~"
+    base, dot, fraction = str(moment).rstrip("Z").partition(".")
+    return base + "." + (fraction + "000000000")[:9]
+
+
 def _claim(pools, records):
-    """Let each pool claim its matching held numbers, best fits first."""
+    """Let each pool claim its matching held numbers, best fits first, the oldest among equals.
+
+    First every pool takes numbers already routed to its rule, so that a second run reroutes
+    nothing; then unrouted numbers, then numbers routed elsewhere (rerouted when the pool names
+    a rule). Within each step a pool takes the numbers held longest, so that the numbers left
+    over when a pool holds more than ``count`` (and released with ``release_unlisted``) are the
+    newest. Pools with an area code choose first.
+    """
     plans = {pool.index: PoolPlan(pool) for pool in pools}
     ordered = [plans[pool.index] for pool in pool_order(pools)]
-    free = list(records)
-    # Numbers already routed to the pool's rule first, so that a second run reroutes nothing.
+    free = sorted(records, key=lambda r: (held_since(r), r["e164_format"]))
     for plan in ordered:
         rule = plan.entry.rule
         if not rule:
@@ -210,8 +244,8 @@ def _claim(pools, records):
             if matches(plan.entry, record) and record["sip_dispatch_rule_ids"] == [rule]:
                 plan.claimed.append(record["e164_format"])
                 free.remove(record)
-    # Then unrouted numbers, then numbers routed elsewhere (rerouted when the pool names a rule).
     for plan in ordered:
+        # sorted() keeps the age order among numbers that are equally (un)routed.
         for record in sorted(free, key=lambda r: 1 if r["sip_dispatch_rule_ids"] else 0):
             if len(plan.claimed) == plan.entry.count:
                 break
@@ -236,10 +270,17 @@ class Planner:
         numbers: Sequence[NumberEntry],
         pools: Sequence[PoolEntry] = (),
         scope: str = "project",
+        uncertain: Iterable[str] = (),
+        incomplete: str = "",
     ) -> None:
+        """``uncertain``: held numbers whose records cannot carry a release no entry asked for
+        (see ListResult.uncertain); ``incomplete``: why the listing of ``current`` cannot be
+        shown complete ('' when it can)."""
         if scope not in SCOPES:
             raise ValueError(f"scope must be one of {SCOPES}, not {scope!r}")
         self.scope = scope
+        self.uncertain = set(uncertain)
+        self.incomplete = incomplete
         self.current = [record for record in current if is_held(record)]
         self.by_number = held_index(self.current)[0]
         self.numbers = list(numbers)
@@ -251,6 +292,8 @@ class Planner:
             for r in self.current
             if r["e164_format"] not in named and r["e164_format"] not in claimed
         ]
+        # Unlisted numbers release_unlisted leaves alone because their records are uncertain.
+        self.kept = [n for n in self.unlisted if n in self.uncertain]
         self.plan = None
 
     def explicit_buys(self):
@@ -290,6 +333,70 @@ class Planner:
             )
         )
 
+    def check_listing(self, release_unlisted: bool = False) -> None:
+        """Raise IncompleteListing before any search when a decision would rest on a guess.
+
+        A pool's count, or the release of unlisted numbers, needs a listing shown complete: a
+        record read twice counts twice, and a record missed is bought again or, held and
+        missed, never released. Explicit entries do not depend on it (numbers they name that
+        the listing misses are looked up one by one). A held number whose country or area the
+        record does not show cannot be counted for or against a pool either.
+        """
+        short = self.short_pools()
+        releasing = release_unlisted and [n for n in self.unlisted if n not in self.uncertain]
+        if self.incomplete and (short or releasing):
+            wanted = []
+            if short:
+                wanted.append(
+                    "buy %d numbers for %s"
+                    % (
+                        sum(pool.shortfall for pool in short),
+                        ", ".join(describe(pool.entry) for pool in short),
+                    )
+                )
+            if releasing:
+                wanted.append("release %d unlisted numbers" % len(releasing))
+            raise IncompleteListing(
+                "the project's numbers could not be listed completely, even after listing them "
+                "again: %s. Nothing was searched, bought or released: this run would %s on a "
+                "listing that may count numbers twice or miss them. Run it again later; if it "
+                "persists, the server's paging is inconsistent"
+                % (self.incomplete, " and ".join(wanted))
+            )
+        for pool in short:
+            blind = [r["e164_format"] for r in self.unknown_place(pool)]
+            if blind:
+                raise IncompleteListing(
+                    "%s holds %d of %d numbers, but the server lists %d held numbers without "
+                    "the country or area code that would tell whether they belong to it (%s); "
+                    "nothing was searched or bought"
+                    % (
+                        describe(pool.entry),
+                        len(pool.claimed),
+                        pool.entry.count,
+                        len(blind),
+                        _examples(blind),
+                    )
+                )
+
+    def unknown_place(self, pool: PoolPlan) -> List[Record]:
+        """Unclaimed held records that might be the pool's: no country, or no area code."""
+        claimed = {n for other in self.pools for n in other.claimed}
+        named = {entry.number for entry in self.numbers}
+        result = []
+        for record in self.current:
+            number = record["e164_format"]
+            if number in claimed or number in named:
+                continue
+            place = country(record["country_code"])
+            if not place or (
+                pool.entry.area_code
+                and place == pool.entry.country_code
+                and not record["area_code"]
+            ):
+                result.append(record)
+        return result
+
     def excluded(self):
         """Numbers a pool must not buy: named by an entry, held, or chosen by another pool."""
         taken = {entry.number for entry in self.numbers} | set(self.by_number)
@@ -299,16 +406,37 @@ class Planner:
         return taken
 
     def search_limit(self, pool: PoolPlan) -> int:
-        """How many search results to ask for: the shortfall, spares, and room for exclusions."""
-        unheld_named = [e.number for e in self.numbers if e.number not in self.by_number]
-        chosen = sum(len(other.buy) for other in self.pools if other is not pool)
+        """How many search results to ask for: the shortfall, spares, and room for exclusions.
+
+        Only numbers the search could offer this pool need room: named numbers the project does
+        not hold and other pools' candidates, when they may be in the pool's country and area.
+        Counting every explicit entry made thousands of entries page through the search.
+        """
+        unheld_named = [
+            e.number
+            for e in self.numbers
+            if e.number not in self.by_number and may_match(pool.entry, e.number)
+        ]
+        chosen = sum(
+            1
+            for other in self.pools
+            if other is not pool
+            for number in other.buy
+            if may_match(pool.entry, number)
+        )
         return pool.shortfall + max(SEARCH_SPARE, pool.shortfall) + len(unheld_named) + chosen
 
     def choose(self, pool: PoolPlan, offered: Iterable[Record]) -> None:
-        """Pick the pool's purchases from search results (normalised records), best first."""
+        """Pick the pool's purchases from search results (normalised records).
+
+        The lowest spam score first, then the lowest number: the same offer gives the same
+        choice whatever order the server answered in, so that concurrent runs of the same
+        entries try to buy the same numbers, and the server's refusal of the second purchase
+        shows that the first run bought them.
+        """
         taken = self.excluded()
         usable = []
-        for record in offered:
+        for record in sorted(offered, key=lambda r: (r["spam_score"], r["e164_format"])):
             number = record["e164_format"]
             if (
                 number
@@ -348,8 +476,9 @@ class Planner:
             else:
                 self._pool(plan, pool)
         if release_unlisted:
-            plan.releases.extend(self.unlisted)
-            plan.release_ids.extend(self.by_number[n]["id"] for n in self.unlisted)
+            releasable = [n for n in self.unlisted if n not in self.uncertain]
+            plan.releases.extend(releasable)
+            plan.release_ids.extend(self.by_number[n]["id"] for n in releasable)
         self.plan = plan
         self.retarget()
         return plan
@@ -401,6 +530,53 @@ class Planner:
                 return pool
         return None
 
+    def refresh(self, records: Iterable[Record], bought: Iterable[str] = ()) -> List[Route]:
+        """Take account of numbers held now that were not when the run listed the project.
+
+        Called with a fresh listing just before a purchase of pool candidates: a concurrent run
+        (or a cancelled one whose purchase went through) may have bought numbers for the same
+        pools meanwhile. Candidates the project holds now are adopted; other new numbers that
+        match a pool are claimed by it; a pool that is full then buys nothing more. ``bought``
+        are the numbers this run has bought already. Returns the routes the newly counted
+        numbers need.
+        """
+        ours = set(bought)
+        held = {r["e164_format"]: r for r in records if is_held(r)}
+        routes = self.adopt(
+            {n: held[n] for n in self.plan.purchased if n in held and n not in ours}
+        )
+        named = {entry.number for entry in self.numbers}
+        counted = {n for pool in self.pools for n in pool.claimed}
+        fresh = [
+            record
+            for number, record in held.items()
+            if number not in self.by_number
+            and number not in named
+            and number not in counted
+            and number not in ours
+        ]
+        for record in sorted(fresh, key=lambda r: (held_since(r), r["e164_format"])):
+            for pool in pool_order_plans(self.pools):
+                if pool.buy and matches(pool.entry, record):
+                    number = record["e164_format"]
+                    pool.claimed.append(number)
+                    pool.buy.pop()
+                    self.by_number[number] = record
+                    self.current.append(record)
+                    rule = pool.entry.rule
+                    if rule and record["sip_dispatch_rule_ids"] != [rule]:
+                        routes.append(_route(record, rule))
+                    break
+        wanted = {n for pool in self.pools for n in pool.buy}
+        wanted.update(
+            e.number
+            for e in self.numbers
+            if e.state == "present" and e.number not in self.by_number
+        )
+        for position, (rule, numbers) in enumerate(self.plan.purchases):
+            self.plan.purchases[position] = (rule, [n for n in numbers if n in wanted])
+        return routes
+
     def adopt(self, held: Dict[str, Record]) -> List[Route]:
         """Count candidates as held that the project holds by now; returns the routes they need.
 
@@ -419,6 +595,8 @@ class Planner:
                 rule = pool.entry.rule
             else:
                 rule = next(entry.rule for entry in self.numbers if entry.number == number)
+            if number not in self.by_number:
+                self.current.append(record)
             self.by_number[number] = record
             if rule and record["sip_dispatch_rule_ids"] != [rule]:
                 routes.append(_route(record, rule))
@@ -463,6 +641,37 @@ class Planner:
             done = pool.buy if bought is None else [n for n in pool.buy if n in bought]
             results.append(pool.result(done))
         return results
+
+
+def pool_order_plans(plans: Iterable[PoolPlan]) -> List[PoolPlan]:
+    by_index = {plan.entry.index: plan for plan in plans}
+    return [by_index[entry.index] for entry in pool_order(plan.entry for plan in plans)]
+
+
+def may_match(pool: PoolEntry, number: str) -> bool:
+    """Whether a search for ``pool`` could offer ``number``, judged from its digits alone.
+
+    A +1 number shows its area code and (except toll-free) its country; any other number may
+    be offered by a pool outside the +1 countries.
+    """
+    place, area = nanp_fields(number)
+    if area:
+        if pool.country_code not in NANP_ISO:
+            return False
+        if pool.area_code and pool.area_code != area:
+            return False
+        return not place or place == pool.country_code
+    if number.startswith("+1"):
+        return True
+    return pool.country_code not in NANP_ISO
+
+
+def _examples(items, limit=5):
+    items = list(items)
+    text = ", ".join(items[:limit])
+    if len(items) > limit:
+        text += " and %d more" % (len(items) - limit)
+    return text
 
 
 def _route(record: Record, rule: str) -> Route:

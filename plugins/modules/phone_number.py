@@ -330,7 +330,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._execute import (
     Progress,
     by_number,
     execute,
-    held_records,
+    read_project,
     settle,
 )
 from ansible_collections.livekit.sip.plugins.module_utils._module import (
@@ -340,6 +340,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._module import (
     fail_with,
     settings,
     spend_option,
+    warn_all,
     write_argument_spec,
 )
 from ansible_collections.livekit.sip.plugins.module_utils._plan import diff, plan_numbers
@@ -389,7 +390,15 @@ def main():
     run = settings(params)
     progress = Progress(api)
     try:
-        current = held_records(api, run.page_size)
+        absent = params["state"] == "absent"
+        current, dummy = read_project(
+            api,
+            run.page_size,
+            absent=numbers if absent else (),
+            present=() if absent else numbers,
+            progress=progress,
+            absent_ids=ids if absent else (),
+        )
         planner = plan_numbers(
             current,
             params["state"],
@@ -400,7 +409,9 @@ def main():
             option=spend_option(params),
         )
     except LiveKitError as exc:
+        warn_all(module, progress)
         fail_with(module, exc, **progress.result())
+    warn_all(module, progress)
     plan = planner.plan
     exit_check_mode(module, api, current, plan)
 

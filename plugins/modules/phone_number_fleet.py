@@ -440,6 +440,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._module import (
     fail_with,
     settings,
     spend_option,
+    warn_all,
     write_argument_spec,
 )
 from ansible_collections.livekit.sip.plugins.module_utils._plan import diff
@@ -485,9 +486,12 @@ def main():
             release_unlisted=params["release_unlisted"],
             max_purchase=params["max_purchase"],
             option=spend_option(params),
+            progress=progress,
         )
     except LiveKitError as exc:
+        warn_all(module, progress)
         fail_with(module, exc, **progress.result())
+    warn_all(module, progress)
     plan = planner.plan
     exit_check_mode(
         module, api, current, plan, unlisted=list(plan.unlisted), pools=planner.pool_results()

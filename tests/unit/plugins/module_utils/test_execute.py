@@ -237,7 +237,8 @@ def test_route_nothing_makes_no_call():
 def test_release_one_call():
     api = FakeApi(held=[rec(A), rec(B)])
     release(api, [A, B], 500)
-    assert api.calls == [("release", [A, B])]
+    # The answer of a release is empty: one listing confirms it.
+    assert api.calls == [("release", [A, B]), ("list", None)]
     assert api.held == {}
 
 

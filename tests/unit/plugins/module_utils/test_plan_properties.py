@@ -230,7 +230,11 @@ class StockApi:
     def holdings(self, page_size=None):
         return self.list(page_size=page_size)
 
-    def search(self, country_code, area_code=None, limit=50):
+    def lookup(self, numbers):
+        known = {r["e164_format"]: r for r in self.current}
+        return {number: known.get(number) for number in numbers}
+
+    def search(self, country_code, area_code=None, limit=50, page_size=50):
         held = {r["e164_format"] for r in self.current if is_held(r)}
         offered = [
             rec(n, "unspecified", ident="")
