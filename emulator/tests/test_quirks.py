@@ -107,6 +107,10 @@ def test_omit_fields_leaves_fields_and_counters_out(api, emulator):
     listing = api.list_all()
     assert "offline_count" not in listing and listing["total_count"] == 2
     assert "status" not in listing["items"][0] and listing["items"][0]["area_code"]
+    # A listing that shows nothing at all; searches keep their items.
+    emulator.admin.configure(omit_fields=["items", "total_count"])
+    assert api.list_all() == {"next_page_token": None, "offline_count": 2}
+    assert api.available(1)
 
 
 def test_short_purchase_answers_buy_everything_and_answer_less(api, emulator):

@@ -32,8 +32,8 @@ LIST_PAGE_MAX = 1000
 # would otherwise keep us busy.
 MAX_EMPTY_PAGES = 3
 # One whole listing (every page) gets this many seconds; a listing also stops once it has read
-# two pages more than the server's total_count, which only a server whose tokens never end does
-# (pages that shift while they are read repeat a record or two per page, not a page).
+# twice the server's total_count and two pages, which only a server whose tokens never end does
+# (pages that shift while they are read repeat a record or two per page, not a whole page).
 LIST_DEADLINE = 600.0
 # How often the project is listed before a listing that cannot be shown complete is handed on.
 LIST_ATTEMPTS = 3
@@ -84,6 +84,14 @@ class ListResult:
     @property
     def complete(self):
         return not self.problems
+
+    @property
+    def confirmed(self):
+        """Complete, and with a total_count that says so: a number it does not show is absent.
+
+        A listing without total_count may be a server's way of showing nothing at all.
+        """
+        return self.complete and self.total_count is not None
 
     @property
     def held(self):
@@ -222,11 +230,12 @@ class PhoneNumberApi:
                     "(%d items read so far)" % (method, token, collected)
                 )
             seen.add(token)
-            if total is not None and collected > total + 2 * want:
+            if total is not None and collected > 2 * (total + want):
                 raise PaginationError(
                     "%s kept sending page tokens: %d items read in %d pages, while its "
-                    "total_count is %d (a listing stops two pages past total_count, or after "
-                    "%d s); stopping" % (method, collected, pages, total, self.list_deadline)
+                    "total_count is %d (a listing stops after twice total_count and two pages, "
+                    "or after %d s); stopping"
+                    % (method, collected, pages, total, self.list_deadline)
                 )
             empty = empty + 1 if not fresh else 0
             if empty >= MAX_EMPTY_PAGES:
@@ -240,7 +249,7 @@ class PhoneNumberApi:
             if elapsed > self.list_deadline:
                 raise PaginationError(
                     "%s still sent page tokens after %d s (%d items in %d pages, total_count "
-                    "%s; a listing may take at most %d s and read two pages past total_count); "
+                    "%s; a listing may take at most %d s and read twice total_count); "
                     "stopping"
                     % (method, elapsed, collected, pages, _said(total), self.list_deadline)
                 )

@@ -16,7 +16,7 @@ Buying the wrong number costs money, so the rules are strict and explained:
 from __future__ import annotations
 
 import re
-from typing import Iterable, List
+from typing import List, Sequence
 
 from ansible_collections.livekit.sip.plugins.module_utils._errors import InvalidPhoneNumber
 
@@ -57,13 +57,41 @@ def _why(compact):
     return "it has %d digits, at most %d are allowed" % (len(digits), MAX_DIGITS)
 
 
-def normalize_many(values: Iterable[str]) -> List[str]:
-    """Normalise a list, keeping the first occurrence of duplicates, in input order."""
+# How many bad numbers a message explains before it counts the rest.
+MESSAGE_PROBLEMS = 10
+
+
+def normalize_many(values: Sequence[str]) -> List[str]:
+    """Normalise a list, keeping the first occurrence of duplicates, in input order.
+
+    Every bad number is reported at once (the first MESSAGE_PROBLEMS explained, with their
+    positions, and the rest counted), so that one run shows all there is to fix.
+    """
     seen = set()
     result = []
-    for value in values:
-        number = normalize_e164(value)
+    problems = []
+    for index, value in enumerate(values):
+        try:
+            number = normalize_e164(value)
+        except InvalidPhoneNumber as exc:
+            problems.append("[%d] %s" % (index, exc))
+            continue
         if number not in seen:
             seen.add(number)
             result.append(number)
+    if len(problems) == 1:
+        raise InvalidPhoneNumber(problems[0].split("] ", 1)[1])
+    if problems:
+        raise InvalidPhoneNumber(
+            "%d of the %d phone numbers are not E.164: %s"
+            % (len(problems), len(values), bounded(problems, MESSAGE_PROBLEMS, "more"))
+        )
     return result
+
+
+def bounded(problems: Sequence[str], limit: int, what: str = "more problems") -> str:
+    """``problems`` joined with '; ', the first ``limit`` of them, the rest counted."""
+    text = "; ".join(problems[:limit])
+    if len(problems) > limit:
+        text += "; and %d %s" % (len(problems) - limit, what)
+    return text

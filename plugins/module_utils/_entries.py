@@ -13,7 +13,11 @@ from __future__ import annotations
 import re
 from collections import namedtuple
 
-from ansible_collections.livekit.sip.plugins.module_utils._e164 import normalize_e164
+from ansible_collections.livekit.sip.plugins.module_utils._e164 import (
+    MESSAGE_PROBLEMS,
+    bounded,
+    normalize_e164,
+)
 from ansible_collections.livekit.sip.plugins.module_utils._errors import (
     LiveKitError,
     ParameterError,
@@ -188,5 +192,16 @@ def parse_entries(entries):
             pools.append(parsed)
     numbers = _merge_duplicates(numbers, errors)
     if errors:
-        raise ParameterError("; ".join(errors))
+        # Each problem names its entry; a thousand broken entries must not make a message of
+        # a hundred thousand characters: the first few are shown and the rest counted.
+        head = (
+            ""
+            if len(errors) <= MESSAGE_PROBLEMS
+            else "%d problems in %d entries: "
+            % (
+                len(errors),
+                len(entries),
+            )
+        )
+        raise ParameterError(head + bounded(errors, MESSAGE_PROBLEMS))
     return numbers, pools

@@ -166,17 +166,20 @@ def read_project(
 ):
     """The held records and the listing they come from, with named numbers looked up.
 
-    ``absent`` and ``present`` are numbers entries name. A number the listing does not mention
-    at all (not even as released) that is to be absent, or one that is to be present while the
-    listing is incomplete, is looked up with GetPhoneNumber before it is judged not held: a
-    server whose listing shows nothing (no items, no count) must not make a release silently do
-    nothing. The listing's warnings go to ``progress``.
+    ``absent`` and ``present`` are numbers entries name. Unless the listing is confirmed
+    (complete, with a total_count), a number it does not mention at all (not even as released)
+    that is to be absent is looked up with GetPhoneNumber before it is judged not held, and so
+    is one to be present when the listing is incomplete: a server whose listing shows nothing
+    (no items, no count) must not make a release silently do nothing. The listing's warnings go
+    to ``progress``.
     """
     listing = api.holdings(page_size)
     current = listing.held
     mentioned = {record["e164_format"] for record in listing.records}
     held = {record["e164_format"] for record in current}
-    unseen = [n for n in absent if n not in mentioned]
+    unseen = []
+    if not listing.confirmed:
+        unseen = [n for n in absent if n not in mentioned]
     if not listing.complete:
         unseen += [n for n in present if n not in held and n not in unseen]
     if unseen:
@@ -185,7 +188,7 @@ def read_project(
                 current.append(record)
                 held.add(number)
     ids = {record["id"] for record in listing.records}
-    for ident in absent_ids:
+    for ident in () if listing.confirmed else absent_ids:
         if ident not in ids:
             record = api.get(id=ident)
             if record is not None and is_held(record) and record["e164_format"] not in held:
@@ -489,13 +492,12 @@ def read_and_plan(
         pool = by_index[entry.index]
         if pool.shortfall:
             limit = planner.search_limit(pool)
-            offered = api.search(
-                entry.country_code,
-                entry.area_code or None,
-                limit=limit,
-                page_size=min(limit, SEARCH_PAGE_MAX),
-            )
+            offered = _search(api, entry, limit)
             planner.choose(pool, offered)
+            room = planner.exclusion_room(pool)
+            if len(pool.buy) < pool.shortfall and len(offered) >= limit and room:
+                # Numbers entries name were among the offer: ask once more, with room for them.
+                planner.choose(pool, _search(api, entry, limit + room))
     planner.check_shortfalls()
     planner.finish(release_unlisted)
     if release_unlisted and planner.kept and progress is not None:
@@ -506,6 +508,15 @@ def read_and_plan(
             % (len(planner.kept), names(planner.kept))
         )
     return current, planner
+
+
+def _search(api, entry: PoolEntry, limit: int) -> List[Record]:
+    return api.search(
+        entry.country_code,
+        entry.area_code or None,
+        limit=limit,
+        page_size=min(limit, SEARCH_PAGE_MAX),
+    )
 
 
 def buy(

@@ -406,17 +406,13 @@ class Planner:
         return taken
 
     def search_limit(self, pool: PoolPlan) -> int:
-        """How many search results to ask for: the shortfall, spares, and room for exclusions.
+        """How many search results to ask for first: the shortfall, spares, and room for the
+        candidates of other pools that the same search may offer.
 
-        Only numbers the search could offer this pool need room: named numbers the project does
-        not hold and other pools' candidates, when they may be in the pool's country and area.
-        Counting every explicit entry made thousands of entries page through the search.
+        Numbers the entries name are rarely offered; room for them is asked for only when they
+        were (see ``exclusion_room``), so that thousands of explicit entries do not make every
+        pool page through the search.
         """
-        unheld_named = [
-            e.number
-            for e in self.numbers
-            if e.number not in self.by_number and may_match(pool.entry, e.number)
-        ]
         chosen = sum(
             1
             for other in self.pools
@@ -424,7 +420,15 @@ class Planner:
             for number in other.buy
             if may_match(pool.entry, number)
         )
-        return pool.shortfall + max(SEARCH_SPARE, pool.shortfall) + len(unheld_named) + chosen
+        return pool.shortfall + max(SEARCH_SPARE, pool.shortfall) + chosen
+
+    def exclusion_room(self, pool: PoolPlan) -> int:
+        """Named numbers not held that a search for ``pool`` could offer (and must skip)."""
+        return sum(
+            1
+            for e in self.numbers
+            if e.number not in self.by_number and may_match(pool.entry, e.number)
+        )
 
     def choose(self, pool: PoolPlan, offered: Iterable[Record]) -> None:
         """Pick the pool's purchases from search results (normalised records).

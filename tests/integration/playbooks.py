@@ -75,8 +75,12 @@ class RolePlay:
         self.summary_path = os.path.join(self.dir, "summary.json")
         self._started = None
 
-    def start(self, verbosity=0, check=False, options=(), **host_vars):
-        """Start ansible-playbook without waiting; finish() collects it. ``options``: more arguments."""
+    def start(self, verbosity=0, check=False, options=(), new_session=False, **host_vars):
+        """Start ansible-playbook without waiting; finish() collects it. ``options``: more arguments.
+
+        ``new_session`` runs it in a process group of its own, which a test may kill as a job
+        cancel does.
+        """
         host = {
             "ansible_connection": "local",
             "ansible_python_interpreter": sys.executable,
@@ -113,9 +117,14 @@ class RolePlay:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
+                start_new_session=new_session,
             ),
         )
         return self
+
+    @property
+    def process(self):
+        return self._started[1]
 
     def finish(self, timeout=300):
         began, process = self._started

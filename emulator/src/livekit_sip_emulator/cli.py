@@ -85,7 +85,7 @@ OPTIONS = (
         "--omit-fields",
         "omit_fields",
         str,
-        "quirk: comma-separated record fields (and total_count, offline_count) to leave out",
+        "quirk: comma-separated record fields (and items, total_count, offline_count of listings) to leave out",
     ),
     (
         "--short-purchase-answers",

@@ -67,7 +67,7 @@ RUNTIME_KEYS = (
     "max_page_size",
     "max_rule_page_size",
 ) + QUIRK_KEYS
-# What omit_fields may leave out: record fields and the listing's counters.
+# What omit_fields may leave out: record fields, and the listing's items and counters.
 RECORD_FIELD_NAMES = (
     "id",
     "e164_format",
@@ -86,7 +86,7 @@ RECORD_FIELD_NAMES = (
     "sip_dispatch_rule_id",
     "sip_dispatch_rule_ids",
 )
-OMITTABLE_FIELDS = RECORD_FIELD_NAMES + ("total_count", "offline_count")
+OMITTABLE_FIELDS = RECORD_FIELD_NAMES + ("items", "total_count", "offline_count")
 
 
 @dataclasses.dataclass(frozen=True)

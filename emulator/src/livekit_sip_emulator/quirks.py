@@ -9,8 +9,8 @@ Every quirk is off by default, set at start-up (a CLI flag) or at run time (POST
   when negative, earlier (records read twice, as when numbers are bought meanwhile).
 * ``status_override``: held numbers are shown with this status (a name such as
   ``PHONE_NUMBER_STATUS_SUSPENDED``, or a number), as a server of a later protocol would.
-* ``omit_fields``: these fields are left out of every record, and ``total_count`` /
-  ``offline_count`` out of listings.
+* ``omit_fields``: these fields are left out of every record, and ``items``,
+  ``total_count`` and ``offline_count`` out of listings.
 * ``short_purchase_answers``: purchase answers leave out their last N numbers (still bought).
 * ``short_purchases``: the last N numbers of each purchase are neither bought nor answered.
 * ``noop_releases``: releases answer as usual and release nothing.
@@ -30,7 +30,9 @@ from . import pagination
 from .wire import RELEASED, STATUSES
 
 WRITE_METHODS = ("PurchasePhoneNumber", "UpdatePhoneNumber", "ReleasePhoneNumbers")
-_COUNTERS = ("total_count", "offline_count")
+# Listing fields omit_fields may leave out besides record fields ("items": a listing that
+# shows nothing at all, as protojson writes an empty list when told to skip defaults).
+_LISTING = ("items", "total_count", "offline_count")
 
 
 def shuffled(items, seed, sequence):
@@ -76,8 +78,8 @@ def shape(config, method, response):
     if method in ("ListPhoneNumbers", "SearchPhoneNumbers"):
         for item in response.get("items") or []:
             _record(config, item, offered=method == "SearchPhoneNumbers")
-        for name in _COUNTERS:
-            if name in config.omit_fields:
+        for name in _LISTING:
+            if name in config.omit_fields and method == "ListPhoneNumbers":
                 response.pop(name, None)
     elif method == "GetPhoneNumber" or method == "UpdatePhoneNumber":
         _record(config, response.get("phone_number"))

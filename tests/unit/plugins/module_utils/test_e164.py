@@ -76,7 +76,22 @@ def test_many_keeps_order_and_drops_duplicates_after_normalising():
     ]
 
 
-def test_many_fails_on_the_first_bad_value():
+def test_many_with_one_bad_value_names_it():
     with pytest.raises(InvalidPhoneNumber) as info:
         normalize_many(["+14155550100", "415-555-0101"])
-    assert "'415-555-0101'" in str(info.value)
+    assert str(info.value).startswith("phone number '415-555-0101' is not E.164")
+
+
+def test_many_names_every_bad_value_with_its_position_bounded():
+    values = ["+14155550100", "415-555-0101", "0044 20 7946 0000"]
+    with pytest.raises(InvalidPhoneNumber) as info:
+        normalize_many(values)
+    text = str(info.value)
+    assert text.startswith("2 of the 3 phone numbers are not E.164: [1] phone number '415-555")
+    assert "; [2] phone number '0044 20 7946 0000' is not E.164: write the international" in text
+    many = ["415555%04d" % n for n in range(50)]
+    with pytest.raises(InvalidPhoneNumber) as info:
+        normalize_many(many)
+    text = str(info.value)
+    assert "[9] phone number '4155550009'" in text and "[10]" not in text
+    assert text.endswith("; and 40 more") and len(text) < 1200

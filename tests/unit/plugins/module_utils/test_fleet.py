@@ -281,10 +281,12 @@ def test_candidates_skip_held_named_and_other_pools_numbers():
 def test_search_limit_leaves_room_for_spares_and_exclusions():
     fleet = Planner([], [number(0, sf(1)), number(1, sf(2))], [pool(2, 3), pool(3, 20)])
     small, large = fleet.pools
-    assert fleet.search_limit(small) == 3 + 5 + 2
+    # Room for the two named numbers is asked for only if the search offers them.
+    assert fleet.search_limit(small) == 3 + 5
+    assert fleet.exclusion_room(small) == 2
     fleet.choose(small, offer(*[sf(n) for n in range(10, 18)]))
     assert (
-        fleet.search_limit(large) == 20 + 20 + 2 + 3
+        fleet.search_limit(large) == 20 + 20 + 3
     )  # the 3 the small pool buys may be offered again
 
 

@@ -197,14 +197,35 @@ def test_records_without_area_code_are_derived_and_marked_uncertain():
     assert "+14155550001: country_code/area_code" in warning
 
 
-def test_endless_tokens_stop_at_twice_total_count_naming_both_bounds():
+def test_endless_tokens_stop_when_pages_bring_nothing_new_naming_both_bounds():
     server = Quirky([number(i) for i in range(25)], endless=True)
     with pytest.raises(errors.PaginationError) as info:
         api_for(server).list(page_size=10)
     message = str(info.value)
-    assert "kept sending page tokens" in message
-    assert "total_count is 25" in message and "after 600 s" in message
+    assert "3 pages in a row that brought no record not read before" in message
+    assert "total_count 25" in message and "at most 600 s" in message
     assert len(server.requests) == 6
+
+
+def test_endless_fresh_records_stop_at_twice_total_count():
+    # A server that invents records page after page, with a total_count it never reaches.
+    class Inventing(Quirky):
+        def post(self, url, body, headers, timeout):
+            self.requests.append(json.loads(body))
+            n = len(self.requests)
+            page = {
+                "items": [number(10 * n + i) for i in range(10)],
+                "next_page_token": {"token": "t%d" % n},
+                "total_count": 25,
+            }
+            return HttpResponse(200, {}, json.dumps(page).encode())
+
+    server = Inventing([])
+    with pytest.raises(errors.PaginationError) as info:
+        api_for(server).list(page_size=10)
+    message = str(info.value)
+    assert "kept sending page tokens: 80 items read in 8 pages" in message
+    assert "total_count is 25" in message and "after 600 s" in message
 
 
 def test_endless_tokens_without_total_count_stop_on_pages_bringing_nothing_new():

@@ -211,7 +211,9 @@ def test_explicit_entries_elsewhere_leave_the_search_limit_alone():
     explicit = [NumberEntry(i, ny(i), None, "absent") for i in range(1000)]
     explicit += [NumberEntry(1000, sf(1), None, "present")]
     planner = Planner([], explicit, [pool(2000, 3)])
-    assert planner.search_limit(planner.pools[0]) == 3 + 5 + 1
+    assert planner.search_limit(planner.pools[0]) == 3 + 5
+    # Only the named number in the pool's own area code may need room, if it is offered.
+    assert planner.exclusion_room(planner.pools[0]) == 1
 
 
 @pytest.mark.parametrize(
