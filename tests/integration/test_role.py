@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from tests.integration.helpers import available, calls, writes
-from tests.integration.playbooks import PLAYBOOK, ROOT
+from tests.integration.playbooks import PLAYBOOK, ROOT, Outcome
 
 pytest_plugins = ["livekit_sip_emulator.fixtures"]
 
@@ -68,6 +68,9 @@ class Playbook:
         self.returncode = done.returncode
         self.summary = json.loads(summary.read_text()) if summary.exists() else None
         return self
+
+    def failure_messages(self):
+        return Outcome(self.returncode, self.output, self.summary, 0).failure_messages()
 
     def recap(self):
         line = [
