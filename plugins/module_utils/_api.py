@@ -188,6 +188,7 @@ class PhoneNumberApi:
         self.twirp = twirp
         self.list_deadline = list_deadline
         self.clock = clock
+        self.holdings_page_size = 0
 
     def _pages(self, method, request, page_size, limit=None):
         """Yield (response, items) page by page, following tokens, within bounds.
@@ -402,8 +403,12 @@ class PhoneNumberApi:
         listing = None
         for attempt in range(max(1, attempts)):
             size = page_size if attempt == 0 else max(page_size, LIST_PAGE_MAX)
+            size = max(size, self.holdings_page_size)
             listing = self.list(page_size=size)
             if listing.complete:
+                if attempt:
+                    # Later listings of this run start with the pages that worked.
+                    self.holdings_page_size = size
                 break
         return listing
 

@@ -7,6 +7,7 @@ import importlib
 import io
 import json
 
+from ansible.module_utils.common.warnings import _global_warnings
 from ansible.module_utils.testing import patch_module_args
 
 MODULES = "ansible_collections.livekit.sip.plugins.modules."
@@ -19,6 +20,8 @@ def connection(emulator):
 def run_module(name, args, check_mode=False, diff=False):
     """Run a module's main() as Ansible would; returns its JSON result (with ``failed`` on failure)."""
     module = importlib.import_module(MODULES + name)
+    # Warnings are collected process-wide; a module run by Ansible starts with none.
+    _global_warnings.clear()
     args = dict(args)
     args["_ansible_check_mode"] = check_mode
     args["_ansible_diff"] = diff

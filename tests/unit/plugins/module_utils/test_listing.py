@@ -156,6 +156,12 @@ def test_holdings_lists_again_with_the_largest_pages_and_sends_no_status_filter(
     limits = [request["limit"] for dummy, request in server.requests]
     assert limits == [10, 10, 10, LIST_PAGE_MAX]
     assert all("statuses" not in request for dummy, request in server.requests)
+    # The next listing of the run starts with the pages that worked.
+    api = api_for(server)
+    api.holdings(page_size=10)
+    server.requests.clear()
+    assert api.holdings(page_size=10).complete
+    assert [request["limit"] for dummy, request in server.requests] == [LIST_PAGE_MAX]
 
 
 def test_holdings_hands_on_the_last_listing_when_none_is_complete():
