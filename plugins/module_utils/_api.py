@@ -10,7 +10,7 @@ without saying so.
 from __future__ import annotations
 
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ansible_collections.livekit.sip.plugins.module_utils._errors import NotFound, PaginationError
 from ansible_collections.livekit.sip.plugins.module_utils._records import (
@@ -41,7 +41,7 @@ LIST_ATTEMPTS = 3
 EXAMPLES = 5
 
 
-def _examples(items):
+def _examples(items: Iterable[str]) -> str:
     items = list(items)
     text = ", ".join(str(item) for item in items[:EXAMPLES])
     if len(items) > EXAMPLES:
@@ -82,11 +82,11 @@ class ListResult:
         self.missing = dict(missing or {})
 
     @property
-    def complete(self):
+    def complete(self) -> bool:
         return not self.problems
 
     @property
-    def confirmed(self):
+    def confirmed(self) -> bool:
         """Complete, and with a total_count that says so: a number it does not show is absent.
 
         A listing without total_count may be a server's way of showing nothing at all.
@@ -94,12 +94,12 @@ class ListResult:
         return self.complete and self.total_count is not None
 
     @property
-    def held(self):
+    def held(self) -> List[Record]:
         """The records the project holds (see ``is_held``)."""
         return [record for record in self.records if is_held(record)]
 
     @property
-    def unknown_status(self):
+    def unknown_status(self) -> List[Tuple[str, str]]:
         """Held records whose status this collection does not know: [(E.164, status)]."""
         return [
             (record["e164_format"], record["status"])
@@ -108,7 +108,7 @@ class ListResult:
         ]
 
     @property
-    def uncertain(self):
+    def uncertain(self) -> List[str]:
         """Held numbers whose records cannot carry a release decision that no entry asked for.
 
         Their status is unknown, or the server left identifying fields out; they still count as
@@ -118,11 +118,11 @@ class ListResult:
         numbers += [n for n in self.missing if n not in numbers]
         return numbers
 
-    def describe(self):
+    def describe(self) -> str:
         """One sentence naming why the listing is not complete ('' when it is)."""
         return "; ".join(self.problems)
 
-    def warnings(self):
+    def warnings(self) -> List[str]:
         """What the modules tell the user about records they had to interpret."""
         result = []
         unknown = self.unknown_status
@@ -164,7 +164,7 @@ def _int(value):
         return 0
 
 
-def _count(response, name):
+def _count(response: Any, name: str) -> Optional[int]:
     """A counter of the response, or None when the server did not send it."""
     value = field(response, name)
     if value is None or value == "":
@@ -175,7 +175,7 @@ def _count(response, name):
         return None
 
 
-def _key(item):
+def _key(item: Any) -> str:
     """What identifies a raw record across pages: its id, else its number."""
     ident = field(item, "id")
     if ident:
@@ -184,7 +184,12 @@ def _key(item):
 
 
 class PhoneNumberApi:
-    def __init__(self, twirp, list_deadline=LIST_DEADLINE, clock=time.monotonic):
+    def __init__(
+        self,
+        twirp,
+        list_deadline: float = LIST_DEADLINE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.twirp = twirp
         self.list_deadline = list_deadline
         self.clock = clock
@@ -392,7 +397,9 @@ class PhoneNumberApi:
             missing=missing,
         )
 
-    def holdings(self, page_size=LIST_PAGE_SIZE, attempts=LIST_ATTEMPTS):
+    def holdings(
+        self, page_size: int = LIST_PAGE_SIZE, attempts: int = LIST_ATTEMPTS
+    ) -> ListResult:
         """Every record of the project, listed again while the listing cannot be shown complete.
 
         No status filter is sent: a filter of the statuses this collection knows would hide
@@ -412,7 +419,7 @@ class PhoneNumberApi:
                 break
         return listing
 
-    def lookup(self, phone_numbers):
+    def lookup(self, phone_numbers: Iterable[str]) -> Dict[str, Optional[Record]]:
         """GetPhoneNumber for each number: {E.164: record or None (unknown to the server)}.
 
         Used for numbers a user named that a listing does not mention at all, before they are
@@ -470,11 +477,11 @@ class PhoneNumberApi:
         self.twirp.call("ReleasePhoneNumbers", request, request_id=request_id)
 
 
-def _said(value):
+def _said(value: Optional[int]) -> str:
     return "not sent" if value is None else str(value)
 
 
-def _name(record):
+def _name(record: Record) -> str:
     if record["id"] and record["e164_format"]:
         return "%s (%s)" % (record["e164_format"], record["id"])
     return record["e164_format"] or record["id"] or "a record without id or number"

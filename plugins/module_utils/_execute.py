@@ -356,9 +356,9 @@ def route_all(
         failures = [(number, exc) for number, exc in failures if number not in results]
     if failures:
         first = failures[0][1]
-        names = ", ".join(number for number, dummy in failures)
+        failed = names(number for number, dummy in failures)
         raise StepError(
-            f"could not route {names} to its dispatch rule: {first}",
+            f"could not route {failed} to its dispatch rule: {first}",
             cause=first,
             done=[item.number for item in routes if item.number in results],
             failed=[number for number, dummy in failures],

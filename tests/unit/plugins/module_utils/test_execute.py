@@ -325,8 +325,9 @@ def test_execute_buys_per_rule_in_batches_then_routes_then_releases_in_batches()
     ]
     assert ("update", "PN_101", "R2") in api.calls
     assert [c for c in api.calls if c[0] == "release"] == [("release", [B, C])]
-    # Purchases first, releases last: a failed purchase leaves nothing released.
-    kinds = [c[0] for c in api.calls]
+    # Purchases first, releases last: a failed purchase leaves nothing released. (Listings
+    # check the writes; they are not writes.)
+    kinds = [c[0] for c in api.calls if c[0] != "list"]
     assert kinds.index("release") > max(i for i, k in enumerate(kinds) if k != "release")
     assert progress.result() == {
         "changed": True,

@@ -15,7 +15,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._execute import (
     purchase,
     read_project,
     release,
-    route,
+    route_all,
 )
 from ansible_collections.livekit.sip.plugins.module_utils._plan import Planner, Route
 from ansible_collections.livekit.sip.plugins.module_utils._records import normalize_record
@@ -143,7 +143,7 @@ def test_a_route_whose_answer_shows_another_rule_fails_when_the_listing_agrees()
     project = Project(held=[rec(A), rec(B)])
     project.wrong_rule = "SDR_other"
     with pytest.raises(errors.StepError) as info:
-        route(project, [Route(A, "", [], "SDR_1")], workers=2)
+        route_all(project, [Route(A, "", [], "SDR_1")], workers=2)
     assert info.value.code == "write_mismatch"
     assert "with the rules ['SDR_other']" in str(info.value)
 
