@@ -208,6 +208,8 @@ phone_numbers:
       description:
         - Status. V(pending) while being provisioned, V(offline) when held but not routed to a dispatch rule.
         - V(unspecified) when the server gives none, as for numbers offered for sale.
+        - A status this collection does not know (from a later protocol) is returned in the
+          same short form, for example V(suspended), or V(unknown_7) for a bare number.
       type: str
       choices: [active, pending, released, offline, unspecified]
       returned: always

@@ -20,11 +20,20 @@ description:
   - Numbers the project already holds count toward a pool when they are in its country and
     area code and no number entry names them, whatever rule they are routed to; when the pool
     names a rule, they are routed to it. Pools with an area code choose before country-wide
-    pools. A pool accounts for O(entries[].count) numbers; further matching numbers are
-    unlisted.
+    pools. A pool accounts for O(entries[].count) numbers and keeps the ones held longest
+    (by C(assigned_at)); further matching numbers, the newest, are unlisted.
+  - Candidates are chosen from the search by spam score, then by number, whatever order the
+    server answers in, and the project is listed again just before each purchase of pool
+    candidates. Runs of the same entries at the same time (or a run repeated while a cancelled
+    one's purchase still goes through) therefore choose the same numbers, and count the ones
+    the other bought instead of buying more.
   - When a number chosen for a pool is bought by someone else between the search and the
     purchase, the purchase (all or nothing on the server) is repeated with the next candidate
     from the search; ten refused purchases in a row fail the task.
+  - Pools are filled, and O(release_unlisted) releases, only on a listing of the project that
+    is shown complete (no record read twice, as many records as the server counts). Otherwise
+    the project is listed again with larger pages, and if that does not help the task fails
+    with RV(error.code=incomplete_listing) before any search or write.
   - The task fails before any write when the run would buy more than O(max_purchase) numbers
     (before searching) or when a search cannot offer enough numbers for a pool; the message
     names what it would buy, or the pool and its shortfall.
@@ -96,6 +105,11 @@ options:
     description:
       - Release held numbers that no entry accounts for (see RV(unlisted)).
       - Refused when O(entries) is empty, as it would release every number.
+      - Numbers whose records are uncertain (a status this collection does not know, fields
+        the server left out) stay held, with a warning naming them; an entry with
+        O(entries[].state=absent) releases them.
+      - When a pool holds more than its count (after runs that overlapped), the numbers held
+        longest stay and the newest are released.
     type: bool
     default: false
   max_purchase:
