@@ -38,11 +38,11 @@ notes:
   - A purchase or release whose answer is lost is repeated with the same request id (see
     O(retries)); if its outcome is still unknown, the project's numbers are listed to find out,
     so a number is never bought twice. When no answer came at all (a timeout, a cut
-    connection), the server may still carry the write out: the numbers are listed again after
-    one more O(timeout), and if they still do not show it the task fails with
+    connection), the server may still carry the write out, so the numbers are listed again
+    after one more O(timeout); if they still do not show it, the task fails with
     RV(error.code=outcome_unknown). List the project's numbers before running it again.
   - Every write's answer is checked against its request, and against the project's numbers
-    when they disagree: numbers a purchase did not buy, or a release did not release, are
+    when they disagree, and numbers a purchase did not buy, or a release did not release, are
     reported as such (RV(error.code=write_mismatch)), never as done.
   - A number the project lists with a status this collection does not know counts as held
     (nothing is bought in its place) and a warning names it; so do records the server left
@@ -50,8 +50,8 @@ notes:
     numbers are released only when an entry names them.
   - A number to release that the listing does not mention at all is looked up by itself
     (GetPhoneNumber) when the listing did not give a count to check it against.
-  - Cancelling the job (killing C(ansible-playbook)) does not recall a request already sent:
-    the server may still carry out a purchase or release in flight. Run the task again; it
+  - Cancelling the job (killing C(ansible-playbook)) does not recall a request already sent;
+    the server may still carry out a purchase or release in flight. Run the task again, as it
     lists the project first and counts what the cancelled run bought.
   - When a task fails part-way, RV(purchased), RV(routed), RV(released) and RV(api_calls) still
     report what was done, and RV(error) says what went wrong.
