@@ -19,7 +19,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._twirp import TwirpCli
 from tests.integration.helpers import available, calls, run
 from tests.integration.playbooks import RolePlay
 
-pytest_plugins = ["tests.emulator.fixtures"]
+pytest_plugins = ["livekit_sip_emulator.fixtures"]
 
 SUSPENDED = "PHONE_NUMBER_STATUS_SUSPENDED"
 POOL = {"country_code": "US", "area_code": "415", "count": 3, "sip_dispatch_rule_id": "SDR_p"}
