@@ -403,6 +403,25 @@ def release(api, numbers: List[str], page_size: int) -> None:
             failed=numbers,
         ) from exc
     still = [n for n in numbers if n in held]
+    if still and cause is not None and may_still_happen(cause):
+        # No answer at all: the release may still be carried out. Look once more, later.
+        delay = write_grace(api)
+        time.sleep(delay)
+        try:
+            held = by_number(held_records(api, page_size))
+        except LiveKitError:
+            held = dict.fromkeys(still)
+        still = [n for n in numbers if n in held]
+        if still:
+            raise OutcomeUnknown(
+                f"the release of {names(numbers)} got no answer ({cause}); {int(round(delay))} "
+                f"seconds later the project still holds {len(still)} of them ({names(still)}), "
+                "but the server may still carry it out: list the project's numbers "
+                "(livekit.sip.phone_number_info) before running this again",
+                cause=cause,
+                done=[n for n in numbers if n not in held],
+                failed=still,
+            )
     if not still:
         return
     done = [n for n in numbers if n not in held]

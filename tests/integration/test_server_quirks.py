@@ -200,6 +200,17 @@ def test_a_purchase_still_unseen_after_the_grace_is_outcome_unknown(emulator):
     assert again["purchased"] == [] and len(held(emulator)) == 3
 
 
+def test_a_release_carried_out_after_the_timeout_is_found(emulator):
+    numbers = available(emulator, "US", "415", 2)
+    hold(emulator, numbers)
+    emulator.admin.configure(write_delay=1.5)
+    result = run(
+        emulator, "phone_number", phone_numbers=numbers, state="absent", timeout=1, retries=0
+    )
+    assert "failed" not in result, result.get("msg")
+    assert result["released"] == numbers and held(emulator) == {}
+
+
 # ------------------------------------------------------------------ 9. writes checked
 
 

@@ -184,6 +184,44 @@ def test_a_purchase_the_server_answered_with_an_error_is_judged_by_one_listing()
     assert project.calls.count("list") == 1
 
 
+def test_a_release_without_an_answer_is_looked_at_again_after_the_grace():
+    project = Project(held=[rec(A), rec(B)])
+    calls = []
+
+    def late_release(ids=None, phone_numbers=None, request_id=None):
+        calls.append(list(phone_numbers))
+        raise errors.TransportTimeout("no answer within 0.01 s")
+
+    project.release = late_release
+    original = project.holdings
+
+    def holdings(page_size=500):
+        listing = original(page_size)
+        if project.calls.count("list") == 2:  # the server carried it out meanwhile
+            project.held.clear()
+        return listing
+
+    project.holdings = holdings
+    with pytest.raises(errors.OutcomeUnknown) as info:
+        release(project, [A, B], 500)
+    assert info.value.failed == [A, B] and "may still carry it out" in str(info.value)
+    assert project.calls.count("list") == 2
+    # Seen released by the second listing: a success.
+    project.held = {A: rec(A), B: rec(B)}
+    project.calls.clear()
+
+    def holdings_later(page_size=500):
+        project.calls.append("list")
+        if project.calls.count("list") == 2:
+            project.held.clear()
+        records = list(project.held.values())
+        return ListResult(records, len(records), 0, 1)
+
+    project.holdings = holdings_later
+    release(project, [A, B], 500)
+    assert project.calls.count("list") == 2
+
+
 @pytest.mark.parametrize(
     "exc, later",
     [
