@@ -118,6 +118,7 @@ phone_numbers:
   elements: dict
   sample:
     - id: PN_7Jc3kQ2a
+      name: Support line
       e164_format: "+14155550100"
       country_code: US
       area_code: "415"
@@ -127,6 +128,8 @@ phone_numbers:
       spam_score: 0.0
       capabilities: [voice, sms]
       status: active
+      inbound_status: active
+      outbound_status: unavailable
       sip_dispatch_rule_id: SDR_support
       sip_dispatch_rule_ids: [SDR_support]
       created_at: "2025-09-08T12:00:00Z"
@@ -136,6 +139,12 @@ phone_numbers:
   contains:
     id:
       description: The number's id (V(PN_...)); empty for numbers not yet bought.
+      type: str
+      returned: always
+    name:
+      description:
+        - The number's label, a human-readable name; empty when it has none.
+        - Always empty from servers that predate labels.
       type: str
       returned: always
     e164_format:
@@ -178,6 +187,22 @@ phone_numbers:
         - V(unspecified) when the server gives none, as for numbers offered for sale.
       type: str
       choices: [active, pending, released, offline, unspecified]
+      returned: always
+    inbound_status:
+      description:
+        - Whether the number takes inbound calls. V(active) when it does, V(unavailable) when the
+          server says it cannot now, V(detached) when it is not associated with dispatch rules.
+        - V(unspecified) when the server gives none, as servers that predate this field do.
+      type: str
+      choices: [active, unavailable, detached, unspecified]
+      returned: always
+    outbound_status:
+      description:
+        - Whether the number can place outbound calls. V(active) when it can, V(unavailable) when
+          it cannot now.
+        - V(unspecified) when the server gives none, as servers that predate this field do.
+      type: str
+      choices: [active, unavailable, unspecified]
       returned: always
     sip_dispatch_rule_id:
       description: The first of RV(phone_numbers[].sip_dispatch_rule_ids), or empty.

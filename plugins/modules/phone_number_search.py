@@ -80,6 +80,7 @@ phone_numbers:
   elements: dict
   sample:
     - id: ""
+      name: ""
       e164_format: "+14155550100"
       country_code: US
       area_code: "415"
@@ -89,6 +90,8 @@ phone_numbers:
       spam_score: 0.0
       capabilities: [voice, sms]
       status: unspecified
+      inbound_status: unspecified
+      outbound_status: unspecified
       sip_dispatch_rule_id: ""
       sip_dispatch_rule_ids: []
       created_at: null
@@ -98,6 +101,12 @@ phone_numbers:
   contains:
     id:
       description: The number's id (V(PN_...)); empty for numbers not yet bought.
+      type: str
+      returned: always
+    name:
+      description:
+        - The number's label, a human-readable name; empty when it has none.
+        - Always empty from servers that predate labels.
       type: str
       returned: always
     e164_format:
@@ -140,6 +149,22 @@ phone_numbers:
         - V(unspecified) when the server gives none, as for numbers offered for sale.
       type: str
       choices: [active, pending, released, offline, unspecified]
+      returned: always
+    inbound_status:
+      description:
+        - Whether the number takes inbound calls. V(active) when it does, V(unavailable) when the
+          server says it cannot now, V(detached) when it is not associated with dispatch rules.
+        - V(unspecified) when the server gives none, as servers that predate this field do.
+      type: str
+      choices: [active, unavailable, detached, unspecified]
+      returned: always
+    outbound_status:
+      description:
+        - Whether the number can place outbound calls. V(active) when it can, V(unavailable) when
+          it cannot now.
+        - V(unspecified) when the server gives none, as servers that predate this field do.
+      type: str
+      choices: [active, unavailable, unspecified]
       returned: always
     sip_dispatch_rule_id:
       description: The first of RV(phone_numbers[].sip_dispatch_rule_ids), or empty.
