@@ -9,7 +9,7 @@ without saying so.
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 from ansible_collections.livekit.sip.plugins.module_utils._errors import NotFound, PaginationError
 from ansible_collections.livekit.sip.plugins.module_utils._records import (
@@ -21,6 +21,8 @@ from ansible_collections.livekit.sip.plugins.module_utils._records import (
 )
 
 SEARCH_PAGE_SIZE = 50
+# Filters the API lacks are applied to search pages; this many pages are read at most.
+SEARCH_MAX_PAGES = 20
 LIST_PAGE_SIZE = 500
 # A server that keeps sending empty pages with fresh tokens would otherwise keep us busy.
 MAX_EMPTY_PAGES = 3
@@ -38,6 +40,28 @@ class ListResult:
         self.pages = pages
 
 
+class SearchScan:
+    """Offered numbers that passed a filter, and how far the offer was read to find them.
+
+    ``exhausted``: the server had no more to offer. ``bound_reached``: reading stopped at the
+    page bound with fewer matches than asked for, so more may exist beyond it.
+    """
+
+    def __init__(
+        self,
+        records: List[Record],
+        pages: int,
+        scanned: int,
+        exhausted: bool,
+        bound_reached: bool,
+    ) -> None:
+        self.records = records
+        self.pages = pages
+        self.scanned = scanned
+        self.exhausted = exhausted
+        self.bound_reached = bound_reached
+
+
 def _page_token(response):
     """The opaque token of the next page, or None at the end."""
     token = field(response, "next_page_token")
@@ -53,6 +77,16 @@ def _int(value):
         return int(value or 0)
     except (TypeError, ValueError):
         return 0
+
+
+def _offered(items: Sequence[object], country: str) -> List[Record]:
+    records = normalize_records(items)
+    for record in records:
+        # Some servers answer an alpha-3 code ("USA") for the alpha-2 one asked for; the
+        # request's code is the one the caller can compare with.
+        if record["country_code"] != country and len(record["country_code"]) == 3:
+            record["country_code"] = country
+    return records
 
 
 class PhoneNumberApi:
@@ -109,13 +143,50 @@ class PhoneNumberApi:
             request["area_code"] = area_code
         records = []
         for _dummy, items in self._pages("SearchPhoneNumbers", request, page_size, limit):
-            records.extend(normalize_records(items))
-        for record in records:
-            # Some servers answer an alpha-3 code ("USA") for the alpha-2 one asked for; the
-            # request's code is the one the caller can compare with.
-            if record["country_code"] != country and len(record["country_code"]) == 3:
-                record["country_code"] = country
+            records.extend(_offered(items, country))
         return records[:limit]
+
+    def search_matching(
+        self,
+        country_code: str,
+        accept: Callable[[Record], bool],
+        area_code: Optional[str] = None,
+        limit: int = 50,
+        max_pages: int = SEARCH_MAX_PAGES,
+        page_size: int = SEARCH_PAGE_SIZE,
+    ) -> SearchScan:
+        """Offered numbers for which ``accept(record)`` holds, up to ``limit``: a SearchScan.
+
+        Full pages are asked for, since most of a page may not match; a number offered twice
+        (offsets shift while others buy) is kept once.
+        """
+        country = country_code.upper()
+        request = {"country_code": country}
+        if area_code:
+            request["area_code"] = area_code
+        records = []
+        seen = set()
+        pages = scanned = 0
+        exhausted = True
+        if limit <= 0:
+            return SearchScan(records, pages, scanned, False, False)
+        for response, items in self._pages("SearchPhoneNumbers", request, page_size):
+            pages += 1
+            for record in _offered(items, country):
+                scanned += 1
+                if record["e164_format"] in seen:
+                    continue
+                seen.add(record["e164_format"])
+                if accept(record):
+                    records.append(record)
+            more = _page_token(response) is not None
+            if len(records) >= limit:
+                exhausted = False
+                break
+            if more and pages >= max_pages:
+                return SearchScan(records, pages, scanned, False, True)
+            exhausted = not more
+        return SearchScan(records[:limit], pages, scanned, exhausted, False)
 
     def list(
         self,
