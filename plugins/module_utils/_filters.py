@@ -10,6 +10,7 @@ so that searches, listings and pools agree on what matches.
 
 from __future__ import annotations
 
+import math
 import re
 
 from ansible_collections.livekit.sip.plugins.module_utils._errors import ParameterError
@@ -110,7 +111,7 @@ class SearchFilter:
                 raise ParameterError(
                     "max_spam_score must be a number, not %r" % (max_spam_score,)
                 ) from None
-            if not 0 <= max_spam_score:
+            if math.isnan(max_spam_score) or max_spam_score < 0:
                 raise ParameterError("max_spam_score must be 0 or more, not %r" % max_spam_score)
         self.max_spam_score = max_spam_score
 
