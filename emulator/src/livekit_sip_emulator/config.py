@@ -31,6 +31,8 @@ ALL_METHODS = METHODS + SIP_METHODS
 
 FAULT_KINDS = ("unavailable", "rate_limited", "drop", "lost_response")
 JSON_NAMES = ("proto", "camel")
+# The PhoneNumber schema served: protocol 1.52 (labels, call statuses) or a server before it.
+SCHEMA_CHOICES = ("1.52", "pre-1.52")
 
 # Settings that shape the API's behaviour; reset and state files may override them.
 BEHAVIOUR_KEYS = (
@@ -43,6 +45,7 @@ BEHAVIOUR_KEYS = (
     "max_page_size",
     "max_rule_page_size",
     "check_rule_ids",
+    "schema",
 )
 # The subset that may change while numbers are held (the inventory stays as it is).
 RUNTIME_KEYS = (
@@ -52,6 +55,7 @@ RUNTIME_KEYS = (
     "skip_defaults",
     "max_page_size",
     "max_rule_page_size",
+    "schema",
 )
 
 
@@ -64,6 +68,7 @@ class EmulatorConfig:
     extra_keys: dict = dataclasses.field(default_factory=dict)
     json_names: str = "proto"
     skip_defaults: bool = False
+    schema: str = "1.52"
     inventory_size: int = 3000
     seed: int = 0
     provisioning_delay: float = 0.0
@@ -161,6 +166,12 @@ def coerce(name, value):
         if value not in JSON_NAMES:
             raise ValueError(
                 "json_names must be one of {}, got {!r}".format(", ".join(JSON_NAMES), value)
+            )
+        return value
+    if name == "schema":
+        if value not in SCHEMA_CHOICES:
+            raise ValueError(
+                "schema must be one of {}, got {!r}".format(", ".join(SCHEMA_CHOICES), value)
             )
         return value
     if name in ("skip_defaults", "check_rule_ids"):

@@ -14,6 +14,8 @@ class Counters:
         self.errors = {}
         # Numbers actually changed, not calls: a check-mode run or a replay leaves these alone.
         self.writes = {"purchased": 0, "routed": 0, "released": 0}
+        # Labels changed (UpdatePhoneNumber name); apart from ``writes``, whose keys stay fixed.
+        self.labelled = 0
         self.purchases_by_number = {}
         # Dispatch rules actually written, by kind of write.
         self.rule_writes = {"created": 0, "updated": 0, "replaced": 0, "deleted": 0}
@@ -33,6 +35,7 @@ class Counters:
                 "calls": self.calls,
                 "errors": self.errors,
                 "writes": self.writes,
+                "labelled": self.labelled,
                 "purchases_by_number": self.purchases_by_number,
                 "rule_writes": self.rule_writes,
                 "replays": self.replays,
