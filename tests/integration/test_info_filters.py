@@ -60,6 +60,60 @@ def test_an_empty_name_selects_the_unlabelled_numbers(emulator):
     assert numbers(run(emulator, "phone_number_info", name="Support line")) == []
 
 
+def test_the_name_filter_selects_by_label(emulator):
+    sf = available(emulator, "US", "415", 3)
+    emulator.admin.load(
+        {
+            "numbers": [
+                entry(sf[0], name="Support line"),
+                entry(sf[1], name="support line"),
+                entry(sf[2], "PHONE_NUMBER_STATUS_OFFLINE", name="Support line"),
+            ]
+        }
+    )
+    result = run(emulator, "phone_number_info", name="Support line")
+    assert numbers(result) == [sf[0], sf[2]]
+    assert [n["name"] for n in result["phone_numbers"]] == ["Support line", "Support line"]
+    assert result["total_count"] == 2 and result["offline_count"] == 1
+    assert numbers(run(emulator, "phone_number_info", name="")) == []
+
+
+def test_new_fields_are_the_same_in_every_json_variant(emulator):
+    sf = available(emulator, "US", "415", 2)
+    state = {
+        "numbers": [
+            entry(sf[0], name="Support line"),
+            entry(sf[1], "PHONE_NUMBER_STATUS_OFFLINE"),
+        ]
+    }
+    seen = []
+    for json_names, skip_defaults in (("proto", False), ("camel", False), ("camel", True)):
+        emulator.admin.reset(json_names=json_names, skip_defaults=skip_defaults)
+        emulator.admin.load(state)
+        records = run(emulator, "phone_number_info")["phone_numbers"]
+        seen.append([(r["name"], r["inbound_status"], r["outbound_status"]) for r in records])
+    assert seen[0] == [
+        ("Support line", "active", "unavailable"),
+        ("", "detached", "unavailable"),
+    ]
+    assert seen[1] == seen[0] and seen[2] == seen[0]
+
+
+def test_a_server_before_labels_gives_zero_values(emulator):
+    sf = available(emulator, "US", "415", 1)
+    emulator.admin.reset(schema="pre-1.52")
+    emulator.admin.load({"numbers": [entry(sf[0], name="Support line")]})
+    record = run(emulator, "phone_number_info")["phone_numbers"][0]
+    assert (record["name"], record["inbound_status"], record["outbound_status"]) == (
+        "",
+        "unspecified",
+        "unspecified",
+    )
+    assert record["status"] == "active" and record["sip_dispatch_rule_ids"] == ["SDR_1"]
+    # Every number is unlabelled there.
+    assert numbers(run(emulator, "phone_number_info", name="")) == sf
+
+
 def test_bad_filters_fail_before_any_call(emulator):
     for args in ({"country_code": "USA"}, {"area_code": "4l5"}):
         result = run(emulator, "phone_number_info", **args)
