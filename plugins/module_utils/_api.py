@@ -249,13 +249,21 @@ class PhoneNumberApi:
 
     def update(
         self,
-        sip_dispatch_rule_id: str,
+        sip_dispatch_rule_id: Optional[str],
         id: Optional[str] = None,
         phone_number: Optional[str] = None,
         request_id: Optional[str] = None,
+        name: Optional[str] = None,
     ) -> Record:
+        """Set the number's rule, its label (``name``, protocol 1.52), or both in one call.
+
+        A rule or name of None is left out of the request, so the server leaves it alone.
+        """
         request = {"id": id} if id else {"phone_number": phone_number}
-        request["sip_dispatch_rule_id"] = sip_dispatch_rule_id
+        if sip_dispatch_rule_id is not None:
+            request["sip_dispatch_rule_id"] = sip_dispatch_rule_id
+        if name is not None:
+            request["name"] = name
         response = self.twirp.call("UpdatePhoneNumber", request, request_id=request_id)
         return normalize_record(field(response, "phone_number"))
 

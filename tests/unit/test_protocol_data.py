@@ -140,6 +140,8 @@ def exercise(api):
     api.purchase(["+14155550100"], sip_dispatch_rule_id="SDR_1", request_id="r1")
     api.update("SDR_1", id="PN_1")
     api.update("SDR_1", phone_number="+14155550100")
+    api.update("SDR_1", id="PN_1", name="Support line")
+    api.update(None, id="PN_1", name="")
     api.release(ids=["PN_1"], phone_numbers=["+14155550101"])
 
 
@@ -170,6 +172,19 @@ def test_every_request_the_client_sends_holds_only_protocol_fields():
     assert any("page_token" in request for dummy, request in recorder.requests)
     for method, request in recorder.requests:
         check(method, request)
+
+
+def test_updates_send_the_label_and_the_rule_only_when_given():
+    recorder = Recorder()
+    api = PhoneNumberApi(TwirpClient("http://h", Tokens(), retries=0, transport=recorder))
+    api.update("SDR_1", id="PN_1", name="Support line")
+    api.update(None, id="PN_1", name="")
+    api.update("SDR_2", phone_number="+14155550100")
+    assert [request for dummy, request in recorder.requests] == [
+        {"id": "PN_1", "sip_dispatch_rule_id": "SDR_1", "name": "Support line"},
+        {"id": "PN_1", "name": ""},
+        {"phone_number": "+14155550100", "sip_dispatch_rule_id": "SDR_2"},
+    ]
 
 
 def test_the_check_catches_a_field_the_protocol_lacks():
