@@ -121,10 +121,11 @@ EXAMPLES = r"""
     limit: 3
   register: clean
 
-- name: Say when the search stopped at its bound
+- name: Say how far the search read, and whether it stopped at its bound
   ansible.builtin.debug:
-    msg: "{{ clean.scan.offered }} offers read in {{ clean.scan.pages }} pages"
-  when: clean.scan.bound_reached
+    msg: >-
+      {{ clean.scan.offered }} offers read in {{ clean.scan.pages }} pages;
+      stopped at max_pages: {{ clean.scan.bound_reached }}
 
 - name: Search with explicit connection options
   livekit.sip.phone_number_search:

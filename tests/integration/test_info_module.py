@@ -152,6 +152,6 @@ def test_skip_defaults_record_has_every_key(emulator):
     assert len(record) == 19
     assert (record["name"], record["inbound_status"], record["outbound_status"]) == (
         "",
-        "unspecified",
-        "unspecified",
+        "detached",
+        "unavailable",
     )
