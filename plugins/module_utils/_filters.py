@@ -158,6 +158,28 @@ class SearchFilter:
                 return False
         return True
 
+    def _key(self):
+        return (
+            self.number_type,
+            self.locality,
+            self.region,
+            tuple(self.capabilities),
+            self.contains,
+            self.max_spam_score,
+        )
+
+    def __eq__(self, other):
+        return isinstance(other, SearchFilter) and self._key() == other._key()
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        return "SearchFilter(%s)" % self.describe()
+
     def describe(self):
         """The filters set, as ``name=value`` text for messages."""
         parts = []

@@ -45,7 +45,7 @@ attributes:
         writing.
   diff_mode:
     support: full
-    details: Shows, per changed number, whether it is held, its status and its dispatch rules, before and after.
+    details: Shows, per changed number, whether it is held, its status, its dispatch rules and its label, before and after.
 options:
   entries:
     description:
@@ -79,6 +79,18 @@ options:
           - When not set, routing is left alone and numbers are bought without a rule, so they
             stay V(offline) until routed.
         type: str
+      name:
+        description:
+          - The number's label (protocol 1.52 C(name), a human-readable name). Number entries
+            with O(entries[].state=present) only.
+          - Set with UpdatePhoneNumber only where it differs, in the same call as a route
+            change when both change; a number bought gets it right after the purchase.
+          - An empty string clears the label. When not set, the label is left alone.
+          - A server that ignores labels (one that predates them) answers with the label
+            unchanged; the task then fails with V(label_ignored) rather than report a change on
+            every run.
+        type: str
+        version_added: 0.2.0
       country_code:
         description:
           - A pool's ISO 3166-1 alpha-2 country code, for example V(US).
@@ -92,6 +104,45 @@ options:
         description:
           - How many numbers the pool holds at least. Required for a pool.
         type: int
+      number_type:
+        description:
+          - A pool filter, as in M(livekit.sip.phone_number_search); the same for the other
+            filters below.
+          - Only numbers of this kind count toward the pool and are bought for it.
+          - Held numbers count toward a pool only when they pass all its filters, and the
+            pool's search reads pages until enough numbers pass them, at most 20 pages; a pool
+            that cannot be filled within them fails the task before anything is bought,
+            saying the bound was reached.
+        type: str
+        choices: [mobile, local, toll_free]
+        version_added: 0.2.0
+      locality:
+        description:
+          - Only numbers in this city or locality. Case does not matter.
+        type: str
+        version_added: 0.2.0
+      region:
+        description:
+          - Only numbers in this state or region. Case does not matter.
+        type: str
+        version_added: 0.2.0
+      capabilities:
+        description:
+          - Only numbers with every one of these capabilities, for example V([voice, sms]).
+        type: list
+        elements: str
+        version_added: 0.2.0
+      contains:
+        description:
+          - Only numbers whose digits contain this pattern; V(*) is any one digit, letters are
+            read as on a phone keypad.
+        type: str
+        version_added: 0.2.0
+      max_spam_score:
+        description:
+          - Only numbers whose spam score is at most this.
+        type: float
+        version_added: 0.2.0
   release_unlisted:
     description:
       - Release held numbers that no entry accounts for (see RV(unlisted)).
@@ -175,6 +226,20 @@ EXAMPLES = r"""
         sip_dispatch_rule_id: SDR_support
   diff: true
 
+- name: Label the reception number, and keep two toll-free numbers that can send SMS
+  livekit.sip.phone_number_fleet:
+    entries:
+      - phone_number: "+16502047240"
+        sip_dispatch_rule_id: SDR_after_hours
+        name: Reception
+      - country_code: US
+        area_code: "800"
+        number_type: toll_free
+        capabilities: [sms]
+        count: 2
+        sip_dispatch_rule_id: SDR_support
+  register: labelled
+
 - name: Hold exactly the pool; release the reception number and anything else (irreversible)
   livekit.sip.phone_number_fleet:
     entries:
@@ -193,7 +258,7 @@ phone_numbers:
     - Records of every number the project holds after the run, in the order the server lists
       them.
     - In check mode, the records predicted; a number to be bought has only
-      RV(phone_numbers[].e164_format), status V(pending) and its rule.
+      RV(phone_numbers[].e164_format), status V(pending), its rule and its label.
   returned: success
   type: list
   elements: dict
@@ -322,6 +387,15 @@ routed:
   type: list
   elements: str
   sample: ["+12122021810"]
+labelled:
+  description:
+    - Numbers whose label (O(entries[].name)) the task set (in check mode, would set), E.164. A label
+      and a route of one number are set by one call.
+  returned: always
+  type: list
+  elements: str
+  sample: ["+14155550101"]
+  version_added: 0.2.0
 released:
   description:
     - Numbers released (in check mode, that would be), E.164.
@@ -371,7 +445,7 @@ error:
           without an answer (V(invalid_phone_number), V(invalid_parameter), V(config),
           V(transport), V(timeout), V(tls), V(malformed_response), V(pagination), V(plan),
           V(unknown_id), V(purchase_limit), V(pool_shortfall), V(number_unavailable),
-          V(wait_timeout)).
+          V(wait_timeout), V(label_ignored)).
       type: str
       returned: always
     message:
