@@ -244,3 +244,24 @@ def test_the_command_line_switch(tmp_path):
     with pytest.raises(SystemExit) as info:
         cli.build_parser().parse_args(["serve", "--schema", "1.51"])
     assert info.value.code == 2
+
+
+def test_fields_the_protocol_lacks_are_counted_as_ignored(api, emulator):
+    record = api.buy(1)[0]
+    update(api, record, sip_dispatch_rule_ids=["SDR_1"], sipDispatchRuleIds=["SDR_2"])
+    api.ok("ListPhoneNumbers", {"limit": 5, "sip_dispatch_rule_id": "SDR_1", "colour": "red"})
+    api.ok("ListPhoneNumbers", {"pageSize": 5})
+    assert emulator.admin.counters()["ignored_fields"] == {
+        "UpdatePhoneNumber": {"sipDispatchRuleIds": 1, "sip_dispatch_rule_ids": 1},
+        "ListPhoneNumbers": {"colour": 1, "pageSize": 1},
+    }
+    emulator.admin.reset_counters()
+    update(api, record, sipDispatchRuleId="SDR_1", name="x")
+    assert emulator.admin.counters()["ignored_fields"] == {}
+
+
+def test_an_older_server_counts_the_label_as_ignored(api, emulator):
+    emulator.admin.configure(schema="pre-1.52")
+    record = api.buy(1)[0]
+    update(api, record, name="x")
+    assert emulator.admin.counters()["ignored_fields"] == {"UpdatePhoneNumber": {"name": 1}}

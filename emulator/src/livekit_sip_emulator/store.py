@@ -131,6 +131,8 @@ class Store:
                 else:
                     schema = self.config.schema
                     request = wire.decode_request(body, REQUEST_SCHEMAS[schema][method])
+                    for name in request.ignored:
+                        self.counters.ignored(method, name)
                     response = getattr(self, "_" + method)(request)
                     if schema == "pre-1.52":
                         response = wire.without_fields(response, wire.FIELDS_SINCE_1_52)

@@ -263,6 +263,12 @@ def _field(name, kind, value):
     return _page_token(name, value)
 
 
+class Request(dict):
+    """A decoded request; ``ignored`` names the fields it carried that the schema does not."""
+
+    ignored = ()
+
+
 def decode_request(body, schema):
     """Parse a request body against {proto_name: kind}; absent fields are None."""
     if not body or not body.strip():
@@ -273,8 +279,10 @@ def decode_request(body, schema):
         raise malformed(str(exc)) from exc
     if not isinstance(data, dict):
         raise malformed("expected a JSON object")
-    request = {}
+    request = Request()
+    known = set()
     for name, kind in schema.items():
+        known.update((name, camel(name)))
         present = [
             key
             for key in dict.fromkeys((name, camel(name)))
@@ -283,4 +291,5 @@ def decode_request(body, schema):
         if len(present) > 1 or any(key in data.repeated for key in present):
             raise malformed(f"duplicate field {name}")
         request[name] = _field(name, kind, data[present[0]]) if present else None
+    request.ignored = tuple(sorted(key for key in data if key not in known))
     return request
