@@ -180,6 +180,18 @@ class SearchFilter:
     def __repr__(self):
         return "SearchFilter(%s)" % self.describe()
 
+    def as_dict(self):
+        """The filters set, by option name (an empty dict when none is)."""
+        options = (
+            ("number_type", self.number_type),
+            ("locality", self.locality),
+            ("region", self.region),
+            ("capabilities", list(self.capabilities) or None),
+            ("contains", self.contains),
+            ("max_spam_score", self.max_spam_score),
+        )
+        return {name: value for name, value in options if value is not None}
+
     def describe(self):
         """The filters set, as ``name=value`` text for messages."""
         parts = []

@@ -208,6 +208,7 @@ class PoolPlan:
             "area_code": self.entry.area_code,
             "count": self.entry.count,
             "sip_dispatch_rule_id": self.entry.rule or "",
+            "filters": self.entry.filter.as_dict() if self.entry.filter is not None else {},
             "held": self.claimed + purchased,
             "purchased": purchased,
         }

@@ -483,6 +483,7 @@ pools:
       area_code: "212"
       count: 2
       sip_dispatch_rule_id: SDR_support
+      filters: {}
       held: ["+12122019609", "+12122021810"]
       purchased: ["+12122021810"]
   contains:
@@ -506,6 +507,14 @@ pools:
       description: The pool's dispatch rule; empty when routing is left alone.
       type: str
       returned: always
+    filters:
+      description:
+        - The pool's search filters that are set, by name (O(entries[].number_type),
+          O(entries[].capabilities), ...); empty when it has none. V(locality) and V(region)
+          are given in lower case, V(contains) as digits.
+      type: dict
+      returned: always
+      version_added: 0.2.0
     held:
       description: The numbers the pool accounts for after the run (in check mode, would), E.164.
       type: list

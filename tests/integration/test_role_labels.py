@@ -31,6 +31,13 @@ def test_labels_and_a_filtered_pool_from_the_inventory(emulator, playbook):
     assert checked.returncode == 0, checked.output
     assert checked.summary["labelled"] == [number]
     assert f"Would label (1): {number}" in checked.output
+    assert "Pool US 800 (number_type=toll_free, capabilities=sms) -> routing left alone" in (
+        checked.output
+    )
+    assert checked.summary["pools"][0]["filters"] == {
+        "number_type": "toll_free",
+        "capabilities": ["sms"],
+    }
 
     applied = playbook.run(livekit_phone_numbers=wanted)
     assert applied.returncode == 0, applied.output

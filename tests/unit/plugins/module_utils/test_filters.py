@@ -151,3 +151,12 @@ def test_listing_filter(options, expected):
 def test_bad_listing_filters_are_refused(options):
     with pytest.raises(ParameterError):
         ListingFilter(**options)
+
+
+def test_as_dict_names_the_filters_set():
+    assert SearchFilter().as_dict() == {}
+    assert SearchFilter(region="CA", capabilities=["SMS"], max_spam_score=0).as_dict() == {
+        "region": "ca",
+        "capabilities": ["sms"],
+        "max_spam_score": 0.0,
+    }
