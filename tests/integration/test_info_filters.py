@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.integration.helpers import available, calls, run
 
-pytest_plugins = ["tests.emulator.fixtures"]
+pytest_plugins = ["livekit_sip_emulator.fixtures"]
 
 
 def entry(e164, status="PHONE_NUMBER_STATUS_ACTIVE", **extra):

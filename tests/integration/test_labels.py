@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tests.integration.helpers import available, calls, run, writes
 
-pytest_plugins = ["tests.emulator.fixtures"]
+pytest_plugins = ["livekit_sip_emulator.fixtures"]
 
 
 def held(emulator, numbers, rule="SDR_1", name=""):

@@ -6,7 +6,7 @@ import re
 
 from tests.integration.helpers import calls, run
 
-pytest_plugins = ["tests.emulator.fixtures"]
+pytest_plugins = ["livekit_sip_emulator.fixtures"]
 
 TOLL_FREE = 3
 

@@ -7,7 +7,7 @@ import pytest
 from tests.integration.helpers import available, calls
 from tests.integration.test_role import Playbook
 
-pytest_plugins = ["tests.emulator.fixtures"]
+pytest_plugins = ["livekit_sip_emulator.fixtures"]
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import re
 
 from tests.integration.helpers import calls, run, warning_texts, writes
 
-pytest_plugins = ["tests.emulator.fixtures"]
+pytest_plugins = ["livekit_sip_emulator.fixtures"]
 
 
 def offered(emulator, country, area_code, accept):
