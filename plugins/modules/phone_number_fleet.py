@@ -134,8 +134,8 @@ options:
         version_added: 0.2.0
       contains:
         description:
-          - Only numbers whose digits contain this pattern; V(*) is any one digit, letters are
-            read as on a phone keypad.
+          - Only numbers whose digits contain this pattern, quoted; V(*) is any one digit,
+            letters are read as on a phone keypad.
         type: str
         version_added: 0.2.0
       max_spam_score:

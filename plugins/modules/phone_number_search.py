@@ -66,7 +66,7 @@ options:
       - Only numbers whose digits contain this pattern, anywhere (the country code counts).
       - Digits and V(*), which stands for any one digit. Letters are read as on a phone keypad,
         so V(FLOWERS) is V(3569377); spaces and dashes are ignored.
-      - For example V(555) or V(8*8*8).
+      - For example V(555) or V(8*8*8). Quote it in YAML, so that a leading V(0) is kept.
     type: str
   max_spam_score:
     description:
