@@ -25,6 +25,7 @@ HTTP_STATUS = {
 }
 RECORD_FIELDS = (
     "id",
+    "name",
     "e164_format",
     "country_code",
     "area_code",
@@ -36,10 +37,16 @@ RECORD_FIELDS = (
     "updated_at",
     "capabilities",
     "status",
+    "inbound_status",
+    "outbound_status",
     "assigned_at",
     "released_at",
     "sip_dispatch_rule_id",
     "sip_dispatch_rule_ids",
+)
+# What a server that predates protocol 1.52 writes: no label, no call statuses.
+RECORD_FIELDS_BEFORE_1_52 = tuple(
+    name for name in RECORD_FIELDS if name not in ("name", "inbound_status", "outbound_status")
 )
 TIMESTAMP = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3}|\.\d{6}|\.\d{9})?Z$"
 

@@ -25,6 +25,8 @@ from ansible_collections.livekit.sip.plugins.module_utils._records import (
 )
 
 SEARCH_PAGE_SIZE = 50
+# Filters the API lacks are applied to search pages; this many pages are read at most.
+SEARCH_MAX_PAGES = 20
 LIST_PAGE_SIZE = 500
 # The largest page a listing asks for when it lists again: one page cannot shift while read.
 LIST_PAGE_MAX = 1000
@@ -147,6 +149,28 @@ class ListResult:
         return result
 
 
+class SearchScan:
+    """Offered numbers that passed a filter, and how far the offer was read to find them.
+
+    ``exhausted``: the server had no more to offer. ``bound_reached``: reading stopped at the
+    page bound with fewer matches than asked for, so more may exist beyond it.
+    """
+
+    def __init__(
+        self,
+        records: List[Record],
+        pages: int,
+        scanned: int,
+        exhausted: bool,
+        bound_reached: bool,
+    ) -> None:
+        self.records = records
+        self.pages = pages
+        self.scanned = scanned
+        self.exhausted = exhausted
+        self.bound_reached = bound_reached
+
+
 def _page_token(response):
     """The opaque token of the next page, or None at the end."""
     token = field(response, "next_page_token")
@@ -181,6 +205,16 @@ def _key(item: Any) -> str:
     if ident:
         return "id:%s" % ident
     return "number:%s" % field(item, "e164_format", "")
+
+
+def _offered(items: Sequence[object], country: str) -> List[Record]:
+    records = normalize_records(items)
+    for record in records:
+        # Some servers answer an alpha-3 code ("USA") for the alpha-2 one asked for; the
+        # request's code is the one the caller can compare with.
+        if record["country_code"] != country and len(record["country_code"]) == 3:
+            record["country_code"] = country
+    return records
 
 
 class PhoneNumberApi:
@@ -277,17 +311,54 @@ class PhoneNumberApi:
         records = []
         offered = set()
         for _dummy, items in self._pages("SearchPhoneNumbers", request, page_size, limit):
-            for record in normalize_records(items):
+            for record in _offered(items, country):
                 # Pages that shift offer a number twice; it is one candidate.
                 if record["e164_format"] not in offered:
                     offered.add(record["e164_format"])
                     records.append(record)
-        for record in records:
-            # Some servers answer an alpha-3 code ("USA") for the alpha-2 one asked for; the
-            # request's code is the one the caller can compare with.
-            if record["country_code"] != country and len(record["country_code"]) == 3:
-                record["country_code"] = country
         return records[:limit]
+
+    def search_matching(
+        self,
+        country_code: str,
+        accept: Callable[[Record], bool],
+        area_code: Optional[str] = None,
+        limit: int = 50,
+        max_pages: int = SEARCH_MAX_PAGES,
+        page_size: int = SEARCH_PAGE_SIZE,
+    ) -> SearchScan:
+        """Offered numbers for which ``accept(record)`` holds, up to ``limit``: a SearchScan.
+
+        Full pages are asked for, since most of a page may not match; a number offered twice
+        (offsets shift while others buy) is kept once.
+        """
+        country = country_code.upper()
+        request = {"country_code": country}
+        if area_code:
+            request["area_code"] = area_code
+        records = []
+        seen = set()
+        pages = scanned = 0
+        exhausted = True
+        if limit <= 0:
+            return SearchScan(records, pages, scanned, False, False)
+        for response, items in self._pages("SearchPhoneNumbers", request, page_size):
+            pages += 1
+            for record in _offered(items, country):
+                scanned += 1
+                if record["e164_format"] in seen:
+                    continue
+                seen.add(record["e164_format"])
+                if accept(record):
+                    records.append(record)
+            more = _page_token(response) is not None
+            if len(records) >= limit:
+                exhausted = False
+                break
+            if more and pages >= max_pages:
+                return SearchScan(records, pages, scanned, False, True)
+            exhausted = not more
+        return SearchScan(records[:limit], pages, scanned, exhausted, False)
 
     def list(
         self,
@@ -453,13 +524,21 @@ class PhoneNumberApi:
 
     def update(
         self,
-        sip_dispatch_rule_id: str,
+        sip_dispatch_rule_id: Optional[str],
         id: Optional[str] = None,
         phone_number: Optional[str] = None,
         request_id: Optional[str] = None,
+        name: Optional[str] = None,
     ) -> Record:
+        """Set the number's rule, its label (``name``, protocol 1.52), or both in one call.
+
+        A rule or name of None is left out of the request, so the server leaves it alone.
+        """
         request = {"id": id} if id else {"phone_number": phone_number}
-        request["sip_dispatch_rule_id"] = sip_dispatch_rule_id
+        if sip_dispatch_rule_id is not None:
+            request["sip_dispatch_rule_id"] = sip_dispatch_rule_id
+        if name is not None:
+            request["name"] = name
         response = self.twirp.call("UpdatePhoneNumber", request, request_id=request_id)
         return normalize_record(field(response, "phone_number"))
 

@@ -2,9 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The entries of a fleet, as the user writes them -> validated NumberEntry and PoolEntry. Pure.
 
-An entry names one number (``phone_number``, optional ``sip_dispatch_rule_id`` and ``state``)
-or a pool (``country_code``, optional ``area_code``, ``count``, optional
-``sip_dispatch_rule_id``). Every problem is found before the first request and reported at
+An entry names one number (``phone_number``, optional ``sip_dispatch_rule_id``, ``name`` and
+``state``) or a pool (``country_code``, optional ``area_code``, ``count``, optional
+``sip_dispatch_rule_id`` and the search filters of ``_filters.SearchFilter``). Every problem is found before the first request and reported at
 once, each naming its entry as ``entries[i]`` (from 0).
 """
 
@@ -22,16 +22,23 @@ from ansible_collections.livekit.sip.plugins.module_utils._errors import (
     LiveKitError,
     ParameterError,
 )
+from ansible_collections.livekit.sip.plugins.module_utils._filters import SearchFilter
 
 # index: position in the user's list; number: canonical E.164; rule: dispatch rule or None
-# (leave routing alone); state: present or absent.
-NumberEntry = namedtuple("NumberEntry", ["index", "number", "rule", "state"])
-# count: how many numbers the pool holds at least; area_code "" for a country-wide pool.
-PoolEntry = namedtuple("PoolEntry", ["index", "country_code", "area_code", "count", "rule"])
+# (leave routing alone); state: present or absent; name: the label, or None (leave it alone).
+NumberEntry = namedtuple("NumberEntry", ["index", "number", "rule", "state", "name"])
+NumberEntry.__new__.__defaults__ = (None,)
+# count: how many numbers the pool holds at least; area_code "" for a country-wide pool;
+# filter: a SearchFilter that held and offered numbers must pass (inactive: no filter).
+PoolEntry = namedtuple(
+    "PoolEntry", ["index", "country_code", "area_code", "count", "rule", "filter"]
+)
+PoolEntry.__new__.__defaults__ = (SearchFilter(),)
 
-NUMBER_KEYS = ("phone_number", "sip_dispatch_rule_id", "state")
-POOL_KEYS = ("country_code", "area_code", "count", "sip_dispatch_rule_id")
-POOL_ONLY_KEYS = ("country_code", "area_code", "count")
+FILTER_KEYS = ("number_type", "locality", "region", "capabilities", "contains", "max_spam_score")
+NUMBER_KEYS = ("phone_number", "sip_dispatch_rule_id", "name", "state")
+POOL_KEYS = ("country_code", "area_code", "count", "sip_dispatch_rule_id") + FILTER_KEYS
+POOL_ONLY_KEYS = ("country_code", "area_code", "count") + FILTER_KEYS
 
 
 def _text(value, where, name, errors):
@@ -71,7 +78,14 @@ def _number_entry(index, entry, where, errors):
         errors.append(f"{where}: state must be present or absent, not {state!r}")
         return None
     rule = _rule(entry, where, errors)
-    return NumberEntry(index, number, rule, state)
+    name = entry.get("name")
+    if name is not None and (isinstance(name, bool) or not isinstance(name, str)):
+        errors.append(f"{where}: name must be a string (the number's label), not {name!r}")
+        return None
+    if name is not None and state == "absent":
+        errors.append(f"{where}: name labels a number the project keeps; this one is released")
+        return None
+    return NumberEntry(index, number, rule, state, name)
 
 
 def _count(value, where, errors):
@@ -104,9 +118,33 @@ def _pool_entry(index, entry, where, errors):
         return None
     count = _count(entry.get("count"), where, errors)
     rule = _rule(entry, where, errors)
-    if country is None or count is None:
+    wanted = _filter(entry, where, errors)
+    if country is None or count is None or wanted is None:
         return None
-    return PoolEntry(index, country.upper(), area or "", count, rule)
+    return PoolEntry(index, country.upper(), area or "", count, rule, wanted)
+
+
+def _filter(entry, where, errors):
+    capabilities = entry.get("capabilities")
+    if isinstance(capabilities, str):
+        capabilities = [capabilities]
+    if capabilities is not None and not isinstance(capabilities, list):
+        errors.append(f"{where}: capabilities must be a list, not {capabilities!r}")
+        return None
+    options = {key: entry.get(key) for key in FILTER_KEYS}
+    options["capabilities"] = capabilities
+    for key in ("number_type", "locality", "region", "contains"):
+        value = options[key]
+        if isinstance(value, int) and not isinstance(value, bool) and key == "contains":
+            options[key] = str(value)  # YAML reads an unquoted 555 as a number
+        elif value is not None and not isinstance(value, str):
+            errors.append(f"{where}: {key} must be a string, not {value!r}")
+            return None
+    try:
+        return SearchFilter(**options)
+    except LiveKitError as exc:
+        errors.append(f"{where}: {exc}")
+        return None
 
 
 def _parse_one(index, entry, errors):
@@ -153,12 +191,17 @@ def _merge_duplicates(numbers, errors):
             merged[entry.number] = entry
             order.append(entry.number)
             continue
-        clash = first.state != entry.state or (
-            first.rule and entry.rule and first.rule != entry.rule
+        clash = (
+            first.state != entry.state
+            or (first.rule and entry.rule and first.rule != entry.rule)
+            or (first.name is not None and entry.name is not None and first.name != entry.name)
         )
         if clash:
+            names = ""
+            if first.name != entry.name:
+                names = ", name %r/%r" % (first.name, entry.name)
             errors.append(
-                "entries[%d] and entries[%d] both name %s but disagree (state %s/%s, rule %s/%s)"
+                "entries[%d] and entries[%d] both name %s but disagree (state %s/%s, rule %s/%s%s)"
                 % (
                     first.index,
                     entry.index,
@@ -167,10 +210,15 @@ def _merge_duplicates(numbers, errors):
                     entry.state,
                     first.rule or "-",
                     entry.rule or "-",
+                    names,
                 )
             )
-        elif entry.rule and not first.rule:
-            merged[entry.number] = first._replace(rule=entry.rule)
+        else:
+            if entry.rule and not first.rule:
+                first = first._replace(rule=entry.rule)
+            if entry.name is not None and first.name is None:
+                first = first._replace(name=entry.name)
+            merged[entry.number] = first
     return [merged[number] for number in order]
 
 

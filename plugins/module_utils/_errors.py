@@ -29,6 +29,7 @@ purchase_limit         PurchaseLimitExceeded   the spend guard (``max_purchase``
 pool_shortfall         PoolShortfall           a pool's search offered too few numbers
 number_unavailable     NumberUnavailable       a number an entry names is not for sale
 wait_timeout           WaitTimeout             numbers still pending after ``wait_timeout``
+label_ignored          LabelIgnored            the server answered a label update unchanged
 =====================  ======================  ============================================
 
 An answer of the server keeps its Twirp code (``not_found``, ``resource_exhausted``, ...; see
@@ -309,6 +310,15 @@ class WriteMismatch(StepError):
     def __init__(self, message: str, cause: Optional[LiveKitError] = None, **kwargs) -> None:
         super().__init__(message, cause=cause, **kwargs)
         self.code = self.default_code
+
+class LabelIgnored(ResponseError):
+    """The server answered an UpdatePhoneNumber that set a label with the label unchanged.
+
+    Servers that predate protocol 1.52 do not know ``UpdatePhoneNumberRequest.name`` and, as
+    protojson does with unknown fields, ignore it: each run would set the label again.
+    """
+
+    default_code = "label_ignored"
 
 
 class WaitTimeout(LiveKitError):

@@ -9,7 +9,9 @@ that a task that fails part-way still says what it bought, routed and released.
   candidates were taken meanwhile is repeated with replacements (``buy``), a bounded number of
   times; candidates the project itself holds by then (bought by a concurrent run) count as held.
 * Routes: UpdatePhoneNumber calls on at most ``workers`` threads; rate limiting (HTTP 429) is
-  waited out and repeated by the Twirp client with back-off.
+  waited out and repeated by the Twirp client with back-off. A call sets the rule, the label, or
+  both; labels of bought numbers are set right after their purchase. An answer that shows the
+  label unchanged (a server that ignores it) fails the run: repeating it would change nothing.
 * Releases: one call per ``batch_size`` numbers.
 
 Buying costs money and releasing cannot be undone, so a write whose outcome is unknown (the
@@ -26,9 +28,11 @@ from collections import namedtuple
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from ansible_collections.livekit.sip.plugins.module_utils._api import SEARCH_MAX_PAGES
 from ansible_collections.livekit.sip.plugins.module_utils._entries import NumberEntry, PoolEntry
 from ansible_collections.livekit.sip.plugins.module_utils._errors import (
     ApiError,
+    LabelIgnored,
     LiveKitError,
     OutcomeUnknown,
     PlanError,
@@ -41,7 +45,12 @@ from ansible_collections.livekit.sip.plugins.module_utils._errors import (
     WriteMismatch,
     refused_numbers,
 )
-from ansible_collections.livekit.sip.plugins.module_utils._plan import Planner, Route, pool_order
+from ansible_collections.livekit.sip.plugins.module_utils._plan import (
+    Planner,
+    Route,
+    matches,
+    pool_order,
+)
 from ansible_collections.livekit.sip.plugins.module_utils._records import (
     Record,
     is_held,
@@ -73,6 +82,7 @@ class Progress:
         self.api = api
         self.purchased: List[str] = []
         self.routed: List[str] = []
+        self.labelled: List[str] = []
         self.released: List[str] = []
         self.pending: Optional[List[str]] = None  # set when waiting timed out
         self.records: Dict[str, Record] = {}  # records the purchases answered with
@@ -81,9 +91,10 @@ class Progress:
 
     def result(self) -> Dict[str, object]:
         result: Dict[str, object] = {
-            "changed": bool(self.purchased or self.routed or self.released),
+            "changed": bool(self.purchased or self.routed or self.labelled or self.released),
             "purchased": list(self.purchased),
             "routed": list(self.routed),
+            "labelled": list(self.labelled),
             "released": list(self.released),
         }
         if self.api is not None:
@@ -306,15 +317,17 @@ def route_all(
     {number: record}. Raises StepError.
 
     Updates whose outcome is unknown are checked with one listing afterwards: a number that
-    shows its new rule was routed.
+    shows its new rule (and label) was updated.
     """
     results = {}
     failures = []
 
     def one(item):
+        # The label only when one is set, so that routing alone sends what it always sent.
+        label = {} if item.name is None else {"name": item.name}
         if item.id:
-            return api.update(item.rule, id=item.id)
-        return api.update(item.rule, phone_number=item.number)
+            return api.update(item.rule, id=item.id, **label)
+        return api.update(item.rule, phone_number=item.number, **label)
 
     if not routes:
         return results
@@ -344,12 +357,11 @@ def route_all(
             held = by_number(held_records(api, page_size))
         except LiveKitError:
             held = {}
-        wanted = {item.number: item.rule for item in routes}
+        wanted = {item.number: item for item in routes}
         settled = [
             (number, exc)
             for number, exc in failures
-            if outcome_unknown(exc)
-            and held.get(number, {}).get("sip_dispatch_rule_ids") == [wanted[number]]
+            if outcome_unknown(exc) and number in held and shows(held[number], wanted[number])
         ]
         for number, _dummy in settled:
             results[number] = held[number]
@@ -364,6 +376,39 @@ def route_all(
             failed=[number for number, dummy in failures],
         )
     return results
+
+
+def shows(record: Record, item: Route) -> bool:
+    """True when ``record`` has what the update ``item`` set."""
+    if item.rule is not None and record.get("sip_dispatch_rule_ids") != [item.rule]:
+        return False
+    return item.name is None or record.get("name", "") == item.name
+
+
+def labels_ignored(updates: Sequence[Route], results: Dict[str, Record]) -> List[Route]:
+    """The label updates whose answer shows another label than the one sent."""
+    return [
+        item
+        for item in updates
+        if item.name is not None
+        and item.number in results
+        and results[item.number].get("name", "") != item.name
+    ]
+
+
+def label_ignored_error(ignored: Sequence[Route], results: Dict[str, Record]) -> LabelIgnored:
+    first = ignored[0]
+    return LabelIgnored(
+        "the server ignores labels: UpdatePhoneNumber set name {!r} on {} and the answer still "
+        "shows {!r}{}. Servers that predate protocol 1.52 do not know the field, so every run "
+        "would set it again; remove name from the task for this server (routes in the same "
+        "calls were set)".format(
+            first.name,
+            ", ".join(item.number for item in ignored),
+            results[first.number].get("name", ""),
+            "" if len(ignored) == 1 else " (and likewise for the others)",
+        )
+    )
 
 
 def release(api, numbers: List[str], page_size: int) -> None:
@@ -509,8 +554,24 @@ def read_and_plan(
     by_index = {pool.entry.index: pool for pool in planner.pools}
     for entry in pool_order([pool.entry for pool in planner.pools]):
         pool = by_index[entry.index]
-        if pool.shortfall:
-            limit = planner.search_limit(pool)
+        if not pool.shortfall:
+            continue
+        limit = planner.search_limit(pool)
+        if entry.filter is not None and entry.filter.active:
+            # The API cannot filter: pages are read until enough numbers pass, within a bound.
+            taken = planner.excluded()
+            scan = api.search_matching(
+                entry.country_code,
+                lambda record, entry=entry, taken=taken: (
+                    matches(entry, record) and record["e164_format"] not in taken
+                ),
+                area_code=entry.area_code or None,
+                limit=limit,
+                max_pages=SEARCH_MAX_PAGES,
+            )
+            pool.scan = scan
+            planner.choose(pool, scan.records)
+        else:
             offered = _search(api, entry, limit)
             planner.choose(pool, offered)
             room = planner.exclusion_room(pool)
@@ -611,13 +672,26 @@ def execute(
         plan.purchases[position] = (rule, bought)
     # Candidates bought by someone else meanwhile were replaced: the targets follow.
     planner.retarget()
-    if plan.routes:
+    updates = list(plan.routes) + [
+        Route(number, progress.records.get(number, {}).get("id", ""), [], None, name)
+        for number, name in plan.names.items()
+        if number in progress.purchased
+    ]
+    if updates:
+        rerouted = {item.number for item in updates if item.rule is not None}
+        relabelled = [item.number for item in updates if item.name is not None]
         try:
-            route_all(api, plan.routes, settings.workers, settings.page_size)
+            results = route_all(api, updates, settings.workers, settings.page_size)
         except StepError as exc:
-            progress.routed.extend(exc.done)
+            progress.routed.extend(n for n in exc.done if n in rerouted)
+            progress.labelled.extend(n for n in relabelled if n in exc.done)
             raise
         progress.routed.extend(plan.routed)
+        ignored = labels_ignored(updates, results)
+        missed = {item.number for item in ignored}
+        progress.labelled.extend(n for n in relabelled if n not in missed)
+        if ignored:
+            raise label_ignored_error(ignored, results)
     for batch in batches(plan.releases, settings.batch_size):
         try:
             release(api, batch, settings.page_size)

@@ -129,6 +129,7 @@ def planned(plan: Plan) -> Dict[str, object]:
         "changed": plan.changed,
         "purchased": plan.purchased,
         "routed": plan.routed,
+        "labelled": plan.labelled,
         "released": list(plan.releases),
     }
 

@@ -33,8 +33,15 @@ Semantics (the contract the modules and the ``phone_numbers`` role document):
 * Everything that can be checked before writing is: the spend guard (before any search) and
   whether the searches offered enough numbers for every pool (before any purchase).
 
+* A number entry's ``name`` is the number's label (protocol 1.52): a held number whose label
+  differs gets it set, in the same UpdatePhoneNumber as its route when both change; a number
+  bought gets it right after the purchase (a purchase cannot carry a label). A name of None
+  leaves the label alone.
+* A pool's filters (``_filters.SearchFilter``) narrow what matches it, held and offered alike.
+
 Words: to *route* a number is to set its one dispatch rule (UpdatePhoneNumber); a ``Route`` is
-one such planned write, and ``routed`` lists the numbers it was made for.
+one such planned write (it may set the label too, or only the label), ``routed`` lists the
+numbers whose rule it sets and ``labelled`` those whose label it sets.
 """
 
 from __future__ import annotations
@@ -62,8 +69,10 @@ from ansible_collections.livekit.sip.plugins.module_utils._records import (
 NANP_ISO = frozenset(("US",) + tuple(NANP_COUNTRIES))
 
 # One planned UpdatePhoneNumber. number: E.164; id: the record id; current: the rule ids it
-# has now; rule: the rule to set.
-Route = namedtuple("Route", ["number", "id", "current", "rule"])
+# has now; rule: the rule to set, or None (routing left alone); name: the label to set, or
+# None (label left alone).
+Route = namedtuple("Route", ["number", "id", "current", "rule", "name"])
+Route.__new__.__defaults__ = (None,)
 
 # Extra search results asked for beyond a pool's shortfall: replacements for candidates that
 # someone else buys between the search and the purchase.
@@ -124,6 +133,8 @@ class Plan:
         self.unchanged: List[str] = []  # targets no write touches
         self.unlisted: List[str] = []  # held numbers no entry accounts for
         self.targets: List[str] = []  # the numbers the run is about, in order (see SCOPES)
+        # Labels of numbers to buy, set by an UpdatePhoneNumber once they are bought.
+        self.names: Dict[str, str] = {}
 
     @property
     def purchased(self) -> List[str]:
@@ -131,7 +142,14 @@ class Plan:
 
     @property
     def routed(self) -> List[str]:
-        return [route.number for route in self.routes]
+        return [route.number for route in self.routes if route.rule is not None]
+
+    @property
+    def labelled(self) -> List[str]:
+        """Numbers whose label the run sets: held ones (in ``routes``), then bought ones."""
+        held = [route.number for route in self.routes if route.name is not None]
+        bought = set(self.purchased)
+        return held + [n for n in self.names if n in bought and n not in held]
 
     @property
     def changed(self) -> bool:
@@ -165,14 +183,19 @@ def country(code: Optional[str]) -> str:
 
 
 def matches(pool: PoolEntry, record: Record) -> bool:
-    """True when a record (held or offered) is in the pool's country and area."""
+    """True when a record (held or offered) is in the pool's country and area, and passes its
+    filters."""
     if country(record["country_code"]) != pool.country_code:
         return False
-    return not pool.area_code or record["area_code"] == pool.area_code
+    if pool.area_code and record["area_code"] != pool.area_code:
+        return False
+    return pool.filter is None or pool.filter.matches(record)
 
 
 def describe(pool: PoolEntry) -> str:
     where = pool.country_code + (f" area code {pool.area_code}" if pool.area_code else "")
+    if pool.filter is not None and pool.filter.active:
+        where += ", " + pool.filter.describe()
     return "pool entries[%d] (%s)" % (pool.index, where)
 
 
@@ -186,6 +209,7 @@ class PoolPlan:
         self.spares = []  # further candidates, best first, to replace ones taken meanwhile
         self.offered = 0  # usable candidates the search offered
         self.lost = []  # candidates bought by someone else before this run could
+        self.scan = None  # the filtered search's SearchScan, when the pool has filters
 
     @property
     def shortfall(self):
@@ -199,6 +223,7 @@ class PoolPlan:
             "area_code": self.entry.area_code,
             "count": self.entry.count,
             "sip_dispatch_rule_id": self.entry.rule or "",
+            "filters": self.entry.filter.as_dict() if self.entry.filter is not None else {},
             "held": self.claimed + purchased,
             "purchased": purchased,
         }
@@ -460,9 +485,16 @@ class Planner:
             return
         raise PoolShortfall(
             "; ".join(
-                "%s needs %d more numbers (holds %d of %d) but the search offered only %d; nothing "
-                "was bought"
-                % (describe(p.entry), p.shortfall, len(p.claimed), p.entry.count, len(p.buy))
+                "%s needs %d more numbers (holds %d of %d) but the search offered only %d%s; "
+                "nothing was bought"
+                % (
+                    describe(p.entry),
+                    p.shortfall,
+                    len(p.claimed),
+                    p.entry.count,
+                    len(p.buy),
+                    _scanned(p),
+                )
                 for p in short
             )
         )
@@ -494,7 +526,7 @@ class Planner:
             plan.targets = [entry.number for entry in self.numbers]
         else:
             plan.targets = [r["e164_format"] for r in self.current] + plan.purchased
-        changing = set(plan.purchased) | set(plan.routed) | set(plan.releases)
+        changing = set(plan.purchased) | set(plan.routed) | set(plan.labelled) | set(plan.releases)
         plan.unchanged = [number for number in plan.targets if number not in changing]
 
     def _explicit(self, plan: Plan, entry: NumberEntry) -> None:
@@ -505,8 +537,13 @@ class Planner:
                 plan.release_ids.append(record["id"])
         elif record is None:
             plan.buy(entry.rule or "", [entry.number])
-        elif entry.rule and record["sip_dispatch_rule_ids"] != [entry.rule]:
-            plan.routes.append(_route(record, entry.rule))
+            if entry.name:
+                # A fresh number has no label: an empty name needs no write.
+                plan.names[entry.number] = entry.name
+        else:
+            route = _update(record, entry.rule, entry.name)
+            if route is not None:
+                plan.routes.append(route)
 
     def _pool(self, plan: Plan, pool: PoolPlan) -> None:
         rule = pool.entry.rule
@@ -597,13 +634,18 @@ class Planner:
                 pool.buy.remove(number)
                 pool.claimed.append(number)
                 rule = pool.entry.rule
+                name = None
             else:
-                rule = next(entry.rule for entry in self.numbers if entry.number == number)
+                entry = next(entry for entry in self.numbers if entry.number == number)
+                rule, name = entry.rule, entry.name
             if number not in self.by_number:
                 self.current.append(record)
             self.by_number[number] = record
-            if rule and record["sip_dispatch_rule_ids"] != [rule]:
-                routes.append(_route(record, rule))
+            if self.plan is not None:
+                self.plan.names.pop(number, None)
+            route = _update(record, rule, name)
+            if route is not None:
+                routes.append(route)
         return routes
 
     def replace_taken(self, numbers: List[str], taken: List[str]) -> List[str]:
@@ -678,8 +720,40 @@ def _examples(items, limit=5):
     return text
 
 
+def _scanned(pool: PoolPlan) -> str:
+    """How far a filtered search read, for a shortfall message."""
+    scan = pool.scan
+    if scan is None:
+        return ""
+    if scan.bound_reached:
+        return (
+            " matching its filters: the search stopped at its bound of %d pages (%d numbers "
+            "read), and more may match beyond; narrow the pool with area_code"
+            % (scan.pages, scan.scanned)
+        )
+    return " matching its filters (%d numbers read, the whole offer)" % scan.scanned
+
+
 def _route(record: Record, rule: str) -> Route:
     return Route(record["e164_format"], record["id"], list(record["sip_dispatch_rule_ids"]), rule)
+
+
+def _update(record: Record, rule: Optional[str], name: Optional[str]) -> Optional[Route]:
+    """The one UpdatePhoneNumber a held number needs for ``rule`` and ``name``, or None.
+
+    Only what differs is sent, so that a second run writes nothing.
+    """
+    reroute = bool(rule) and record["sip_dispatch_rule_ids"] != [rule]
+    relabel = name is not None and record.get("name", "") != name
+    if not reroute and not relabel:
+        return None
+    return Route(
+        record["e164_format"],
+        record["id"],
+        list(record["sip_dispatch_rule_ids"]),
+        rule if reroute else None,
+        name if relabel else None,
+    )
 
 
 def plan_numbers(
@@ -691,12 +765,14 @@ def plan_numbers(
     rules: Optional[Dict[str, Optional[str]]] = None,
     max_purchase: Optional[int] = None,
     option: str = "max_purchase",
+    name: Optional[str] = None,
 ) -> Planner:
     """``phone_number``'s case: one number entry per number (or held id), all in ``state``.
 
     ``numbers`` are canonical E.164 strings, ``ids`` record ids (only held numbers can be
     addressed by id). ``rule`` is the dispatch rule for every number, ``rules`` a per-number
-    override (E.164 -> rule); None means leave routing alone. Returns the finished Planner.
+    override (E.164 -> rule); None means leave routing alone. ``name`` is the label for every
+    number; None leaves labels alone. Returns the finished Planner.
     """
     if state not in ("present", "absent"):
         raise ValueError(f"state must be present or absent, not {state!r}")
@@ -714,7 +790,7 @@ def plan_numbers(
         if any(entry.number == number for entry in entries):
             continue
         wanted = rules.get(number, rule) if rules else rule
-        entries.append(NumberEntry(len(entries), number, wanted, state))
+        entries.append(NumberEntry(len(entries), number, wanted, state, name))
     planner = Planner(current, entries, (), scope="entries")
     planner.check_spend(max_purchase, option)
     planner.finish(release_unlisted=False)
@@ -724,13 +800,14 @@ def plan_numbers(
 def predict(current: Iterable[Record], plan: Plan) -> List[Record]:
     """The records the targets of ``plan`` should have once it is carried out.
 
-    Used for check mode and diff mode. Bought numbers are shown PENDING with their rule, as
-    the server reports fresh numbers while they are provisioned; released numbers drop out, as
-    the modules return only numbers still held.
+    Used for check mode and diff mode. Bought numbers are shown PENDING with their rule and
+    label, as the server reports fresh numbers while they are provisioned; released numbers
+    drop out, as the modules return only numbers still held.
     """
     by_number, dummy = held_index(current)
     buying = {number: rule for rule, numbers in plan.purchases for number in numbers}
-    routes = {route.number: route.rule for route in plan.routes}
+    routes = {route.number: route.rule for route in plan.routes if route.rule is not None}
+    names = {route.number: route.name for route in plan.routes if route.name is not None}
     released = set(plan.releases)
     result = []
     for number in plan.targets:
@@ -742,6 +819,7 @@ def predict(current: Iterable[Record], plan: Plan) -> List[Record]:
             if buying[number]:
                 record["sip_dispatch_rule_ids"] = [buying[number]]
                 record["sip_dispatch_rule_id"] = buying[number]
+            record["name"] = plan.names.get(number, "")
             result.append(record)
         elif number in by_number:
             record = dict(by_number[number])
@@ -751,6 +829,8 @@ def predict(current: Iterable[Record], plan: Plan) -> List[Record]:
                 if record["status"] == "offline":
                     # OFFLINE means held without a dispatch rule; a routed number is active.
                     record["status"] = "active"
+            if number in names:
+                record["name"] = names[number]
             result.append(record)
     return result
 
@@ -763,6 +843,7 @@ def _summary(record: Optional[Record]) -> Record:
         "id": record["id"],
         "status": record["status"],
         "sip_dispatch_rule_ids": list(record["sip_dispatch_rule_ids"]),
+        "name": record.get("name", ""),
     }
 
 
@@ -779,7 +860,7 @@ def diff(
     if after_records is None:
         after_records = predict(before_records, plan)
     after_index, dummy = held_index(after_records)
-    changing = set(plan.purchased) | set(plan.routed) | set(plan.releases)
+    changing = set(plan.purchased) | set(plan.routed) | set(plan.labelled) | set(plan.releases)
     before = {}
     after = {}
     for number in plan.targets:

@@ -23,6 +23,7 @@ Record = Dict[str, Any]
 # Field -> zero value, in the order records are presented.
 RECORD_FIELDS = (
     ("id", ""),
+    ("name", ""),
     ("e164_format", ""),
     ("country_code", ""),
     ("area_code", ""),
@@ -32,6 +33,8 @@ RECORD_FIELDS = (
     ("spam_score", 0.0),
     ("capabilities", []),
     ("status", "unspecified"),
+    ("inbound_status", "unspecified"),
+    ("outbound_status", "unspecified"),
     ("sip_dispatch_rule_id", ""),
     ("sip_dispatch_rule_ids", []),
     ("created_at", None),
@@ -42,11 +45,18 @@ RECORD_FIELDS = (
 
 STATUS_PREFIX = "PHONE_NUMBER_STATUS_"
 TYPE_PREFIX = "PHONE_NUMBER_TYPE_"
+INBOUND_PREFIX = "PHONE_NUMBER_IN_STATUS_"
+OUTBOUND_PREFIX = "PHONE_NUMBER_OUT_STATUS_"
 
 STATUS_NUMBERS = {"unspecified": 0, "active": 1, "pending": 2, "released": 3, "offline": 4}
 STATUS_NAMES = {v: k for k, v in STATUS_NUMBERS.items()}
 TYPE_NUMBERS = {"unknown": 0, "mobile": 1, "local": 2, "toll_free": 3}
 TYPE_NAMES = {v: k for k, v in TYPE_NUMBERS.items()}
+# Whether the number can take calls (1.52 protocol); servers before it send neither field.
+INBOUND_NUMBERS = {"unspecified": 0, "active": 1, "unavailable": 2, "detached": 3}
+INBOUND_NAMES = {v: k for k, v in INBOUND_NUMBERS.items()}
+OUTBOUND_NUMBERS = {"unspecified": 0, "active": 1, "unavailable": 2}
+OUTBOUND_NAMES = {v: k for k, v in OUTBOUND_NUMBERS.items()}
 
 # A number the project holds. RELEASED numbers stay listed but are gone for good.
 HELD_STATUSES = ("active", "pending", "offline")
@@ -185,6 +195,16 @@ def number_type_name(value: Any) -> str:
     return _enum(value, TYPE_PREFIX, TYPE_NUMBERS, TYPE_NAMES, "unknown")
 
 
+def inbound_status_name(value: Any) -> str:
+    """``PHONE_NUMBER_IN_STATUS_DETACHED``, ``detached`` or ``3`` -> ``detached``."""
+    return _enum(value, INBOUND_PREFIX, INBOUND_NUMBERS, INBOUND_NAMES, "unspecified")
+
+
+def outbound_status_name(value: Any) -> str:
+    """``PHONE_NUMBER_OUT_STATUS_ACTIVE``, ``active`` or ``1`` -> ``active``."""
+    return _enum(value, OUTBOUND_PREFIX, OUTBOUND_NUMBERS, OUTBOUND_NAMES, "unspecified")
+
+
 def status_to_api(short: str) -> str:
     """``active`` -> ``PHONE_NUMBER_STATUS_ACTIVE`` (the enum name the API defines)."""
     short = status_name(short)
@@ -301,6 +321,7 @@ def normalize_record(raw: Any) -> Record:
         rules = [single]
     record = {
         "id": _string(field(raw, "id")),
+        "name": _string(field(raw, "name")),
         "e164_format": _string(field(raw, "e164_format")),
         "country_code": _string(field(raw, "country_code")),
         "area_code": _string(field(raw, "area_code")),
@@ -310,6 +331,8 @@ def normalize_record(raw: Any) -> Record:
         "spam_score": _float(field(raw, "spam_score")),
         "capabilities": _string_list(field(raw, "capabilities")),
         "status": record_status(field(raw, "status")),
+        "inbound_status": inbound_status_name(field(raw, "inbound_status")),
+        "outbound_status": outbound_status_name(field(raw, "outbound_status")),
         "sip_dispatch_rule_id": rules[0] if rules else "",
         "sip_dispatch_rule_ids": rules,
         "created_at": timestamp(field(raw, "created_at")),

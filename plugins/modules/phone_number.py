@@ -31,7 +31,7 @@ attributes:
     details: Reads the project's numbers and reports what would be bought, routed and released, without writing.
   diff_mode:
     support: full
-    details: Shows, per changed number, whether it is held, its status and its dispatch rules, before and after.
+    details: Shows, per changed number, whether it is held, its status, its dispatch rules and its label, before and after.
 options:
   phone_numbers:
     description:
@@ -65,6 +65,19 @@ options:
       - When not set, routing is left alone and new numbers are bought without a rule, so they
         stay V(offline) until routed.
     type: str
+  name:
+    description:
+      - The label every number given must have (protocol 1.52 C(name), a human-readable name).
+      - Set with UpdatePhoneNumber only where it differs, in the same call as a route change
+        when both change. Numbers bought get it right after the purchase, which cannot carry
+        one.
+      - An empty string clears the labels. When not set, labels are left alone.
+      - A server that ignores labels (one that predates them) answers with the label
+        unchanged; the task then fails with V(label_ignored) rather than report a change on
+        every run.
+      - Not with O(state=absent).
+    type: str
+    version_added: 0.2.0
   max_purchase:
     description:
       - The most numbers this task may buy (the spend guard). When the run would buy more, the
@@ -122,11 +135,12 @@ EXAMPLES = r"""
     sip_dispatch_rule_id: SDR_sales
   register: routed
 
-- name: Route the same number back to support, by id
+- name: Route the same number back to support and label it, in one call, by id
   livekit.sip.phone_number:
     ids:
       - "{{ routed.phone_numbers[0].id }}"
     sip_dispatch_rule_id: SDR_support
+    name: Support overflow
 
 - name: Release all three numbers (irreversible), showing the change in diff mode
   livekit.sip.phone_number:
@@ -144,12 +158,13 @@ phone_numbers:
     - Records of the numbers the task is about that the project holds after the run, in the
       order given. Numbers released (or never held) are left out.
     - In check mode, the records predicted; a number to be bought has only RV(phone_numbers[].e164_format),
-      status V(pending) and its rule.
+      status V(pending), its rule and its label.
   returned: success
   type: list
   elements: dict
   sample:
     - id: PN_7Jc3kQ2a
+      name: Support line
       e164_format: "+14155550100"
       country_code: US
       area_code: "415"
@@ -159,6 +174,8 @@ phone_numbers:
       spam_score: 0.0
       capabilities: [voice, sms]
       status: active
+      inbound_status: active
+      outbound_status: unavailable
       sip_dispatch_rule_id: SDR_support
       sip_dispatch_rule_ids: [SDR_support]
       created_at: "2025-09-08T12:00:00Z"
@@ -168,6 +185,12 @@ phone_numbers:
   contains:
     id:
       description: The number's id (V(PN_...)); empty for numbers not yet bought.
+      type: str
+      returned: always
+    name:
+      description:
+        - The number's label, a human-readable name; empty when it has none.
+        - Always empty from servers that predate labels.
       type: str
       returned: always
     e164_format:
@@ -213,6 +236,22 @@ phone_numbers:
       type: str
       choices: [active, pending, released, offline, unspecified]
       returned: always
+    inbound_status:
+      description:
+        - Whether the number takes inbound calls. V(active) when it does, V(unavailable) when the
+          server says it cannot now, V(detached) when it is not associated with dispatch rules.
+        - V(unspecified) when the server gives none, as servers that predate this field do.
+      type: str
+      choices: [active, unavailable, detached, unspecified]
+      returned: always
+    outbound_status:
+      description:
+        - Whether the number can place outbound calls. V(active) when it can, V(unavailable) when
+          it cannot now.
+        - V(unspecified) when the server gives none, as servers that predate this field do.
+      type: str
+      choices: [active, unavailable, unspecified]
+      returned: always
     sip_dispatch_rule_id:
       description: The first of RV(phone_numbers[].sip_dispatch_rule_ids), or empty.
       type: str
@@ -251,6 +290,15 @@ routed:
   type: list
   elements: str
   sample: ["+14155550101"]
+labelled:
+  description:
+    - Numbers whose label (O(name)) the task set (in check mode, would set), E.164. A label
+      and a route of one number are set by one call.
+  returned: always
+  type: list
+  elements: str
+  sample: ["+14155550101"]
+  version_added: 0.2.0
 released:
   description: Numbers released (in check mode, that would be), E.164.
   returned: always
@@ -300,7 +348,7 @@ error:
           V(transport), V(timeout), V(tls), V(malformed_response), V(pagination),
           V(incomplete_listing), V(write_mismatch), V(outcome_unknown), V(plan),
           V(unknown_id), V(purchase_limit), V(pool_shortfall), V(number_unavailable),
-          V(wait_timeout)).
+          V(wait_timeout), V(label_ignored)).
       type: str
       returned: always
     message:
@@ -351,6 +399,10 @@ from ansible_collections.livekit.sip.plugins.module_utils._plan import diff, pla
 def check_params(params):
     """Validate what argument_spec cannot; raises ParameterError before any request."""
     check_write_params(params)
+    if params["name"] is not None and params["state"] == "absent":
+        raise ParameterError(
+            "name labels numbers the project keeps; it cannot go with state=absent"
+        )
     rule = params["sip_dispatch_rule_id"]
     if rule is not None and not rule.strip():
         # The API can set a rule but has no way to clear one.
@@ -377,6 +429,7 @@ def main():
             ids={"type": "list", "elements": "str"},
             state={"type": "str", "default": "present", "choices": ["present", "absent"]},
             sip_dispatch_rule_id={"type": "str"},
+            name={"type": "str"},
         ),
         mutually_exclusive=[("phone_numbers", "ids")],
         required_one_of=[("phone_numbers", "ids")],
@@ -409,6 +462,7 @@ def main():
             rule=rule,
             max_purchase=params["max_purchase"],
             option=spend_option(params),
+            name=params["name"],
         )
     except LiveKitError as exc:
         warn_all(module, progress)

@@ -54,7 +54,7 @@ attributes:
         writing.
   diff_mode:
     support: full
-    details: Shows, per changed number, whether it is held, its status and its dispatch rules, before and after.
+    details: Shows, per changed number, whether it is held, its status, its dispatch rules and its label, before and after.
 options:
   entries:
     description:
@@ -88,6 +88,18 @@ options:
           - When not set, routing is left alone and numbers are bought without a rule, so they
             stay V(offline) until routed.
         type: str
+      name:
+        description:
+          - The number's label (protocol 1.52 C(name), a human-readable name). Number entries
+            with O(entries[].state=present) only.
+          - Set with UpdatePhoneNumber only where it differs, in the same call as a route
+            change when both change; a number bought gets it right after the purchase.
+          - An empty string clears the label. When not set, the label is left alone.
+          - A server that ignores labels (one that predates them) answers with the label
+            unchanged; the task then fails with V(label_ignored) rather than report a change on
+            every run.
+        type: str
+        version_added: 0.2.0
       country_code:
         description:
           - A pool's ISO 3166-1 alpha-2 country code, for example V(US).
@@ -101,6 +113,45 @@ options:
         description:
           - How many numbers the pool holds at least. Required for a pool.
         type: int
+      number_type:
+        description:
+          - A pool filter, as in M(livekit.sip.phone_number_search); the same for the other
+            filters below.
+          - Only numbers of this kind count toward the pool and are bought for it.
+          - Held numbers count toward a pool only when they pass all its filters, and the
+            pool's search reads pages until enough numbers pass them, at most 20 pages; a pool
+            that cannot be filled within them fails the task before anything is bought,
+            saying the bound was reached.
+        type: str
+        choices: [mobile, local, toll_free]
+        version_added: 0.2.0
+      locality:
+        description:
+          - Only numbers in this city or locality. Case does not matter.
+        type: str
+        version_added: 0.2.0
+      region:
+        description:
+          - Only numbers in this state or region. Case does not matter.
+        type: str
+        version_added: 0.2.0
+      capabilities:
+        description:
+          - Only numbers with every one of these capabilities, for example V([voice, sms]).
+        type: list
+        elements: str
+        version_added: 0.2.0
+      contains:
+        description:
+          - Only numbers whose digits contain this pattern, quoted; V(*) is any one digit,
+            letters are read as on a phone keypad.
+        type: str
+        version_added: 0.2.0
+      max_spam_score:
+        description:
+          - Only numbers whose spam score is at most this.
+        type: float
+        version_added: 0.2.0
   release_unlisted:
     description:
       - Release held numbers that no entry accounts for (see RV(unlisted)).
@@ -189,6 +240,20 @@ EXAMPLES = r"""
         sip_dispatch_rule_id: SDR_support
   diff: true
 
+- name: Label the reception number, and keep two toll-free numbers that can send SMS
+  livekit.sip.phone_number_fleet:
+    entries:
+      - phone_number: "+16502047240"
+        sip_dispatch_rule_id: SDR_after_hours
+        name: Reception
+      - country_code: US
+        area_code: "800"
+        number_type: toll_free
+        capabilities: [sms]
+        count: 2
+        sip_dispatch_rule_id: SDR_support
+  register: labelled
+
 - name: Hold exactly the pool; release the reception number and anything else (irreversible)
   livekit.sip.phone_number_fleet:
     entries:
@@ -207,12 +272,13 @@ phone_numbers:
     - Records of every number the project holds after the run, in the order the server lists
       them.
     - In check mode, the records predicted; a number to be bought has only
-      RV(phone_numbers[].e164_format), status V(pending) and its rule.
+      RV(phone_numbers[].e164_format), status V(pending), its rule and its label.
   returned: success
   type: list
   elements: dict
   sample:
     - id: PN_7Jc3kQ2a
+      name: Support line
       e164_format: "+14155550100"
       country_code: US
       area_code: "415"
@@ -222,6 +288,8 @@ phone_numbers:
       spam_score: 0.0
       capabilities: [voice, sms]
       status: active
+      inbound_status: active
+      outbound_status: unavailable
       sip_dispatch_rule_id: SDR_support
       sip_dispatch_rule_ids: [SDR_support]
       created_at: "2025-09-08T12:00:00Z"
@@ -231,6 +299,12 @@ phone_numbers:
   contains:
     id:
       description: The number's id (V(PN_...)); empty for numbers not yet bought.
+      type: str
+      returned: always
+    name:
+      description:
+        - The number's label, a human-readable name; empty when it has none.
+        - Always empty from servers that predate labels.
       type: str
       returned: always
     e164_format:
@@ -273,6 +347,22 @@ phone_numbers:
       type: str
       choices: [active, pending, offline]
       returned: always
+    inbound_status:
+      description:
+        - Whether the number takes inbound calls. V(active) when it does, V(unavailable) when the
+          server says it cannot now, V(detached) when it is not associated with dispatch rules.
+        - V(unspecified) when the server gives none, as servers that predate this field do.
+      type: str
+      choices: [active, unavailable, detached, unspecified]
+      returned: always
+    outbound_status:
+      description:
+        - Whether the number can place outbound calls. V(active) when it can, V(unavailable) when
+          it cannot now.
+        - V(unspecified) when the server gives none, as servers that predate this field do.
+      type: str
+      choices: [active, unavailable, unspecified]
+      returned: always
     sip_dispatch_rule_id:
       description: The first of RV(phone_numbers[].sip_dispatch_rule_ids), or empty.
       type: str
@@ -311,6 +401,15 @@ routed:
   type: list
   elements: str
   sample: ["+12122021810"]
+labelled:
+  description:
+    - Numbers whose label (O(entries[].name)) the task set (in check mode, would set), E.164. A label
+      and a route of one number are set by one call.
+  returned: always
+  type: list
+  elements: str
+  sample: ["+14155550101"]
+  version_added: 0.2.0
 released:
   description:
     - Numbers released (in check mode, that would be), E.164.
@@ -361,7 +460,7 @@ error:
           V(transport), V(timeout), V(tls), V(malformed_response), V(pagination),
           V(incomplete_listing), V(write_mismatch), V(outcome_unknown), V(plan),
           V(unknown_id), V(purchase_limit), V(pool_shortfall), V(number_unavailable),
-          V(wait_timeout)).
+          V(wait_timeout), V(label_ignored)).
       type: str
       returned: always
     message:
@@ -399,6 +498,7 @@ pools:
       area_code: "212"
       count: 2
       sip_dispatch_rule_id: SDR_support
+      filters: {}
       held: ["+12122019609", "+12122021810"]
       purchased: ["+12122021810"]
   contains:
@@ -422,6 +522,14 @@ pools:
       description: The pool's dispatch rule; empty when routing is left alone.
       type: str
       returned: always
+    filters:
+      description:
+        - The pool's search filters that are set, by name (O(entries[].number_type),
+          O(entries[].capabilities), ...); empty when it has none. V(locality) and V(region)
+          are given in lower case, V(contains) as digits.
+      type: dict
+      returned: always
+      version_added: 0.2.0
     held:
       description: The numbers the pool accounts for after the run (in check mode, would), E.164.
       type: list

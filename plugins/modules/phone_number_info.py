@@ -10,8 +10,11 @@ short_description: Read the phone numbers of a LiveKit Cloud project
 version_added: 0.1.0
 description:
   - Returns one phone number, by O(id) or O(phone_number), or a listing of the project's numbers,
-    optionally filtered by O(statuses) and O(sip_dispatch_rule_id).
-  - Listings follow the server's pages to the end, or until O(limit) numbers were read.
+    optionally filtered by O(statuses) and O(sip_dispatch_rule_id), which the server applies,
+    and by O(name), O(country_code) and O(area_code), which the module applies.
+  - Listings follow the server's pages to the end, or until O(limit) numbers were read. With
+    O(name), O(country_code) or O(area_code), the whole listing is read and filtered, then cut
+    to O(limit).
   - Reads only; never changes anything.
 author:
   - livekit.sip contributors (!UNKNOWN)
@@ -29,14 +32,14 @@ options:
   id:
     description:
       - Id of one number (V(PN_...)).
-      - Mutually exclusive with O(phone_number), O(statuses), O(sip_dispatch_rule_id) and O(limit).
+      - Mutually exclusive with O(phone_number) and with every listing option.
     type: str
   phone_number:
     description:
       - One number in E.164 format. Spaces, dashes, dots and parentheses are ignored, so
         V(+1 (415\) 555-0100) works.
       - A number the project does not know gives an empty RV(phone_numbers), not a failure.
-      - Mutually exclusive with O(id), O(statuses), O(sip_dispatch_rule_id) and O(limit).
+      - Mutually exclusive with O(id) and with every listing option.
     type: str
   statuses:
     description:
@@ -49,6 +52,21 @@ options:
   sip_dispatch_rule_id:
     description:
       - List only numbers routed to this SIP dispatch rule.
+    type: str
+  name:
+    description:
+      - List only numbers with exactly this label (case and spaces count).
+      - An empty string lists the numbers without a label. Servers that predate labels report
+        none, so every number counts as unlabelled there.
+    type: str
+  country_code:
+    description:
+      - List only numbers of this country (ISO 3166-1 alpha-2, for example V(US)). Case does not
+        matter.
+    type: str
+  area_code:
+    description:
+      - List only numbers in this area code, for example V(415).
     type: str
   limit:
     description:
@@ -84,6 +102,13 @@ EXAMPLES = r"""
     sip_dispatch_rule_id: SDR_support
   register: support_numbers
 
+- name: Numbers labelled "Support line" in the 415 area code
+  livekit.sip.phone_number_info:
+    name: Support line
+    country_code: US
+    area_code: "415"
+  register: labelled
+
 - name: Look up one number; a number the project never had gives an empty list
   livekit.sip.phone_number_info:
     phone_number: "+1 (415) 204-5605"
@@ -118,6 +143,7 @@ phone_numbers:
   elements: dict
   sample:
     - id: PN_7Jc3kQ2a
+      name: Support line
       e164_format: "+14155550100"
       country_code: US
       area_code: "415"
@@ -127,6 +153,8 @@ phone_numbers:
       spam_score: 0.0
       capabilities: [voice, sms]
       status: active
+      inbound_status: active
+      outbound_status: unavailable
       sip_dispatch_rule_id: SDR_support
       sip_dispatch_rule_ids: [SDR_support]
       created_at: "2025-09-08T12:00:00Z"
@@ -136,6 +164,12 @@ phone_numbers:
   contains:
     id:
       description: The number's id (V(PN_...)); empty for numbers not yet bought.
+      type: str
+      returned: always
+    name:
+      description:
+        - The number's label, a human-readable name; empty when it has none.
+        - Always empty from servers that predate labels.
       type: str
       returned: always
     e164_format:
@@ -181,6 +215,22 @@ phone_numbers:
       type: str
       choices: [active, pending, released, offline, unspecified]
       returned: always
+    inbound_status:
+      description:
+        - Whether the number takes inbound calls. V(active) when it does, V(unavailable) when the
+          server says it cannot now, V(detached) when it is not associated with dispatch rules.
+        - V(unspecified) when the server gives none, as servers that predate this field do.
+      type: str
+      choices: [active, unavailable, detached, unspecified]
+      returned: always
+    outbound_status:
+      description:
+        - Whether the number can place outbound calls. V(active) when it can, V(unavailable) when
+          it cannot now.
+        - V(unspecified) when the server gives none, as servers that predate this field do.
+      type: str
+      choices: [active, unavailable, unspecified]
+      returned: always
     sip_dispatch_rule_id:
       description: The first of RV(phone_numbers[].sip_dispatch_rule_ids), or empty.
       type: str
@@ -208,15 +258,19 @@ phone_numbers:
       returned: always
 total_count:
   description:
-    - For a listing, the server's count of numbers matching the filters (all pages). For a
-      lookup by O(id) or O(phone_number), the length of RV(phone_numbers).
+    - For a listing, the server's count of numbers matching the filters (all pages). With
+      O(name), O(country_code) or O(area_code), the count of listed numbers that match every
+      filter, before O(limit). For a lookup by O(id) or O(phone_number), the length of
+      RV(phone_numbers).
   returned: success
   type: int
   sample: 42
 offline_count:
   description:
     - For a listing, the server's count of held numbers not routed to any dispatch rule; V(0)
-      from servers that predate this counter. For a lookup, V(1) when the number is offline.
+      from servers that predate this counter. With O(name), O(country_code) or O(area_code),
+      the count of V(offline) numbers among those that match, before O(limit). For a lookup,
+      V(1) when the number is offline.
   returned: success
   type: int
   sample: 3
@@ -259,6 +313,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._errors import (
     LiveKitError,
     ParameterError,
 )
+from ansible_collections.livekit.sip.plugins.module_utils._filters import ListingFilter
 from ansible_collections.livekit.sip.plugins.module_utils._module import (
     auth_argument_spec,
     build_api,
@@ -267,6 +322,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._module import (
 from ansible_collections.livekit.sip.plugins.module_utils._records import STATUS_CHOICES
 
 MAX_PAGE_SIZE = 1000
+LISTING_OPTIONS = ("statuses", "sip_dispatch_rule_id", "name", "country_code", "area_code", "limit")
 
 
 def main():
@@ -276,18 +332,14 @@ def main():
             phone_number={"type": "str"},
             statuses={"type": "list", "elements": "str", "choices": list(STATUS_CHOICES)},
             sip_dispatch_rule_id={"type": "str"},
+            name={"type": "str"},
+            country_code={"type": "str"},
+            area_code={"type": "str"},
             limit={"type": "int"},
             page_size={"type": "int", "default": 500},
         ),
-        mutually_exclusive=[
-            ("id", "phone_number"),
-            ("id", "statuses"),
-            ("id", "sip_dispatch_rule_id"),
-            ("id", "limit"),
-            ("phone_number", "statuses"),
-            ("phone_number", "sip_dispatch_rule_id"),
-            ("phone_number", "limit"),
-        ],
+        mutually_exclusive=[("id", "phone_number")]
+        + [(one, listing) for one in ("id", "phone_number") for listing in LISTING_OPTIONS],
         supports_check_mode=True,
     )
     params = module.params
@@ -304,6 +356,9 @@ def main():
             raise ParameterError(
                 "page_size must be between 1 and %d, not %d" % (MAX_PAGE_SIZE, params["page_size"])
             )
+        wanted = ListingFilter(
+            name=params["name"], country_code=params["country_code"], area_code=params["area_code"]
+        )
     except LiveKitError as exc:
         fail_with(module, exc)
 
@@ -321,11 +376,20 @@ def main():
         listing = api.list(
             statuses=params["statuses"],
             sip_dispatch_rule_id=params["sip_dispatch_rule_id"],
-            limit=params["limit"],
+            # The module's filters need every record: a cut before them would lose matches.
+            limit=None if wanted.active else params["limit"],
             page_size=params["page_size"],
         )
     except LiveKitError as exc:
         fail_with(module, exc)
+    if wanted.active:
+        matched = wanted.apply(listing.records)
+        module.exit_json(
+            changed=False,
+            phone_numbers=matched if params["limit"] is None else matched[: params["limit"]],
+            total_count=len(matched),
+            offline_count=sum(1 for r in matched if r["status"] == "offline"),
+        )
     module.exit_json(
         changed=False,
         phone_numbers=listing.records,

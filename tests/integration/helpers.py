@@ -8,6 +8,7 @@ import io
 import json
 
 from ansible.module_utils.common.warnings import _global_warnings
+from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.testing import patch_module_args
 
 MODULES = "ansible_collections.livekit.sip.plugins.modules."
@@ -26,6 +27,9 @@ def run_module(name, args, check_mode=False, diff=False):
     args["_ansible_check_mode"] = check_mode
     args["_ansible_diff"] = diff
     out = io.StringIO()
+    # Warnings are process-global in ansible-core: without this, one run's would show in the next.
+    module_warnings._global_warnings.clear()
+    module_warnings._global_deprecations.clear()
     with patch_module_args(args), contextlib.redirect_stdout(out):
         try:
             module.main()
@@ -40,11 +44,21 @@ def run_module(name, args, check_mode=False, diff=False):
         raise AssertionError(f"{name} printed something that is not JSON: {text[:500]!r}") from None
 
 
-def run(emulator, name, check_mode=False, diff=False, **args):
-    """run_module with the emulator's connection options."""
+def warning_texts(result):
+    """The warnings of a module result as strings (ansible-core may return them as objects)."""
+    texts = []
+    for warning in result.get("warnings", []):
+        if isinstance(warning, dict):
+            warning = (warning.get("event") or {}).get("msg", warning.get("msg", ""))
+        texts.append(str(warning))
+    return texts
+
+
+def run(emulator, module_name, check_mode=False, diff=False, **args):
+    """run_module with the emulator's connection options (``name`` is a module option)."""
     merged = connection(emulator)
     merged.update(args)
-    return run_module(name, merged, check_mode=check_mode, diff=diff)
+    return run_module(module_name, merged, check_mode=check_mode, diff=diff)
 
 
 WRITE_METHODS = ("PurchasePhoneNumber", "UpdatePhoneNumber", "ReleasePhoneNumbers")

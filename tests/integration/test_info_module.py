@@ -149,4 +149,9 @@ def test_skip_defaults_record_has_every_key(emulator):
     assert record["sip_dispatch_rule_ids"] == [] and record["sip_dispatch_rule_id"] == ""
     assert record["released_at"] is None
     assert record["status"] == "offline"
-    assert len(record) == 16
+    assert len(record) == 19
+    assert (record["name"], record["inbound_status"], record["outbound_status"]) == (
+        "",
+        "detached",
+        "unavailable",
+    )

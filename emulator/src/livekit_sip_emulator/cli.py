@@ -11,7 +11,7 @@ import sys
 import threading
 
 from . import process
-from .config import FAULT_KINDS, JSON_NAMES, EmulatorConfig
+from .config import FAULT_KINDS, JSON_NAMES, SCHEMA_CHOICES, EmulatorConfig
 from .emulator import Emulator
 
 DEFAULTS = EmulatorConfig()
@@ -26,6 +26,13 @@ OPTIONS = (
         "json_names",
         str,
         "output field names: proto (e164_format) or camel (e164Format); default %(default)s",
+    ),
+    (
+        "--schema",
+        "schema",
+        str,
+        "PhoneNumber schema: 1.52 (labels, call statuses) or pre-1.52, a server that predates "
+        "them; default %(default)s",
     ),
     (
         "--inventory-size",
@@ -116,6 +123,7 @@ OPTIONS = (
     ("--tls-key", "tls_key", str, "PEM private key of --tls-cert"),
 )
 PATH_FIELDS = ("state_file", "tls_cert", "tls_key")
+CHOICES = {"json_names": JSON_NAMES, "schema": SCHEMA_CHOICES}
 FLAGS = (
     (
         "--skip-defaults",
@@ -159,7 +167,7 @@ def _server_options():
             type=kind,
             default=default,
             help=text,
-            choices=JSON_NAMES if field == "json_names" else None,
+            choices=CHOICES.get(field),
         )
     for flag, field, text in FLAGS:
         group.add_argument(flag, dest=field, action="store_true", help=text)

@@ -31,6 +31,8 @@ ALL_METHODS = METHODS + SIP_METHODS
 
 FAULT_KINDS = ("unavailable", "rate_limited", "drop", "lost_response")
 JSON_NAMES = ("proto", "camel")
+# The PhoneNumber schema served: protocol 1.52 (labels, call statuses) or a server before it.
+SCHEMA_CHOICES = ("1.52", "pre-1.52")
 
 # Ways a real server plausibly misbehaves, off by default; see quirks.py. Each is a start-up flag
 # and a setting of POST /_emulator/config.
@@ -57,6 +59,7 @@ BEHAVIOUR_KEYS = (
     "max_page_size",
     "max_rule_page_size",
     "check_rule_ids",
+    "schema",
 ) + QUIRK_KEYS
 # The subset that may change while numbers are held (the inventory stays as it is).
 RUNTIME_KEYS = (
@@ -66,6 +69,7 @@ RUNTIME_KEYS = (
     "skip_defaults",
     "max_page_size",
     "max_rule_page_size",
+    "schema",
 ) + QUIRK_KEYS
 # What omit_fields may leave out: record fields, and the listing's items and counters.
 RECORD_FIELD_NAMES = (
@@ -98,6 +102,7 @@ class EmulatorConfig:
     extra_keys: dict = dataclasses.field(default_factory=dict)
     json_names: str = "proto"
     skip_defaults: bool = False
+    schema: str = "1.52"
     inventory_size: int = 3000
     seed: int = 0
     provisioning_delay: float = 0.0
@@ -205,6 +210,12 @@ def coerce(name, value):
         if value not in JSON_NAMES:
             raise ValueError(
                 "json_names must be one of {}, got {!r}".format(", ".join(JSON_NAMES), value)
+            )
+        return value
+    if name == "schema":
+        if value not in SCHEMA_CHOICES:
+            raise ValueError(
+                "schema must be one of {}, got {!r}".format(", ".join(SCHEMA_CHOICES), value)
             )
         return value
     if name in (

@@ -14,11 +14,20 @@ class Counters:
         self.errors = {}
         # Numbers actually changed, not calls: a check-mode run or a replay leaves these alone.
         self.writes = {"purchased": 0, "routed": 0, "released": 0}
+        # Labels changed (UpdatePhoneNumber name); apart from ``writes``, whose keys stay fixed.
+        self.labelled = 0
+        # Request fields the protocol does not define, ignored as the real server ignores them:
+        # {method: {field: count}}. A client that sends one relies on something no server does.
+        self.ignored_fields = {}
         self.purchases_by_number = {}
         # Dispatch rules actually written, by kind of write.
         self.rule_writes = {"created": 0, "updated": 0, "replaced": 0, "deleted": 0}
         self.replays = 0
         self.faults = dict.fromkeys(FAULT_KINDS, 0)
+
+    def ignored(self, method, name):
+        fields = self.ignored_fields.setdefault(method, {})
+        fields[name] = fields.get(name, 0) + 1
 
     def error(self, code):
         self.errors[code] = self.errors.get(code, 0) + 1
@@ -33,6 +42,8 @@ class Counters:
                 "calls": self.calls,
                 "errors": self.errors,
                 "writes": self.writes,
+                "labelled": self.labelled,
+                "ignored_fields": self.ignored_fields,
                 "purchases_by_number": self.purchases_by_number,
                 "rule_writes": self.rule_writes,
                 "replays": self.replays,

@@ -5,7 +5,32 @@ from __future__ import annotations
 import dataclasses
 
 from . import wire
-from .wire import ACTIVE, NUMBER_TYPES, OFFLINE, PENDING, RELEASED, STATUSES, UNSPECIFIED
+from .wire import (
+    ACTIVE,
+    IN_ACTIVE,
+    IN_DETACHED,
+    IN_UNAVAILABLE,
+    IN_UNSPECIFIED,
+    INBOUND_STATUSES,
+    NUMBER_TYPES,
+    OFFLINE,
+    OUT_UNAVAILABLE,
+    OUT_UNSPECIFIED,
+    OUTBOUND_STATUSES,
+    PENDING,
+    RELEASED,
+    STATUSES,
+    UNSPECIFIED,
+)
+
+# inbound_status follows from status, that is from routing (see README: "Call statuses").
+INBOUND_BY_STATUS = {
+    ACTIVE: IN_ACTIVE,
+    OFFLINE: IN_DETACHED,
+    PENDING: IN_UNAVAILABLE,
+    RELEASED: IN_UNAVAILABLE,
+    UNSPECIFIED: IN_UNSPECIFIED,
+}
 
 
 @dataclasses.dataclass(eq=False)
@@ -25,6 +50,7 @@ class NumberRecord:
     ready_at: int
     released_at: int = None
     rule_ids: list = dataclasses.field(default_factory=list)
+    name: str = ""
 
     @property
     def held(self):
@@ -39,8 +65,10 @@ class NumberRecord:
         return ACTIVE if self.rule_ids else OFFLINE
 
     def to_wire(self, now):
+        status = self.status(now)
         return {
             "id": self.id,
+            "name": self.name,
             "e164_format": self.e164_format,
             "country_code": self.country_code,
             "area_code": self.area_code,
@@ -51,7 +79,10 @@ class NumberRecord:
             "created_at": wire.format_timestamp(self.created_at),
             "updated_at": wire.format_timestamp(self.updated_at),
             "capabilities": list(self.capabilities),
-            "status": STATUSES[self.status(now)],
+            "status": STATUSES[status],
+            "inbound_status": INBOUND_STATUSES[INBOUND_BY_STATUS[status]],
+            # LiveKit's numbers are inbound only for now.
+            "outbound_status": OUTBOUND_STATUSES[OUT_UNAVAILABLE],
             "assigned_at": wire.format_timestamp(self.assigned_at),
             "released_at": wire.format_timestamp(self.released_at),
             "sip_dispatch_rule_id": self.rule_ids[0] if self.rule_ids else "",
@@ -68,6 +99,7 @@ def listing_to_wire(listing):
     """A search result: an offer from the inventory, not a project's number, so no id and no status."""
     return {
         "id": "",
+        "name": "",
         "e164_format": listing.e164_format,
         "country_code": listing.country_code,
         "area_code": listing.area_code,
@@ -79,6 +111,8 @@ def listing_to_wire(listing):
         "updated_at": None,
         "capabilities": list(listing.capabilities),
         "status": STATUSES[UNSPECIFIED],
+        "inbound_status": INBOUND_STATUSES[IN_UNSPECIFIED],
+        "outbound_status": OUTBOUND_STATUSES[OUT_UNSPECIFIED],
         "assigned_at": None,
         "released_at": None,
         "sip_dispatch_rule_id": "",
@@ -151,6 +185,7 @@ def record_from_state(entry, listing, new_id, now, provisioning_delay):
         ready_at=ready,
         released_at=released,
         rule_ids=list(rules),
+        name=_text(entry, "name"),
     )
 
 

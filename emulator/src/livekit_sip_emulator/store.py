@@ -25,6 +25,9 @@ from .wire import (
     invalid,
 )
 
+# The request fields each method reads, as the protocol defines them (protocol 1.52); any other
+# field is ignored, as the real server's protojson decoder ignores unknown fields. A test checks
+# this table against the field lists of the published protocol (tests/data/protocol).
 SCHEMAS = {
     "SearchPhoneNumbers": {
         "country_code": STRING,
@@ -40,15 +43,22 @@ SCHEMAS = {
         "sip_dispatch_rule_id": STRING,
     },
     "GetPhoneNumber": {"id": STRING, "phone_number": STRING},
-    # sip_dispatch_rule_ids is not in the protocol's request; accepted as a convenience (first element).
     "UpdatePhoneNumber": {
         "id": STRING,
         "phone_number": STRING,
         "sip_dispatch_rule_id": STRING,
-        "sip_dispatch_rule_ids": STRINGS,
+        "name": STRING,
     },
     "ReleasePhoneNumbers": {"ids": STRINGS, "phone_numbers": STRINGS},
 }
+# A server that predates protocol 1.52 does not know UpdatePhoneNumberRequest.name.
+SCHEMAS_BEFORE_1_52 = dict(
+    SCHEMAS,
+    UpdatePhoneNumber={
+        key: kind for key, kind in SCHEMAS["UpdatePhoneNumber"].items() if key != "name"
+    },
+)
+REQUEST_SCHEMAS = {"1.52": SCHEMAS, "pre-1.52": SCHEMAS_BEFORE_1_52}
 
 _ALPHA2 = re.compile(r"^[A-Za-z]{2}$")
 _ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -121,8 +131,13 @@ class Store:
                 if method in sip_service.SIP_METHODS:
                     answer = (200, sip_service.execute(self, method, body, now_ns()), None)
                 else:
-                    request = wire.decode_request(body, SCHEMAS[method])
+                    schema = self.config.schema
+                    request = wire.decode_request(body, REQUEST_SCHEMAS[schema][method])
+                    for name in request.ignored:
+                        self.counters.ignored(method, name)
                     response = getattr(self, "_" + method)(request)
+                    if schema == "pre-1.52":
+                        response = wire.without_fields(response, wire.FIELDS_SINCE_1_52)
                     response = quirks.shape(self.config, method, response)
                     answer = (
                         200,
@@ -296,14 +311,18 @@ class Store:
                 {"id": record.id, "phone_number": record.e164_format},
             )
         rule = request["sip_dispatch_rule_id"]
-        if rule is None and request["sip_dispatch_rule_ids"]:
-            rule = request["sip_dispatch_rule_ids"][0]
         sip_service.check_rule_id(self, rule)
+        # Absent from a pre-1.52 schema, so such a server leaves labels alone.
+        name = request.get("name")
         now = now_ns()
         if rule is not None and [rule] != record.rule_ids and (rule or record.rule_ids):
             record.rule_ids = [rule] if rule else []
             record.updated_at = now
             self.counters.writes["routed"] += 1
+        if name is not None and name != record.name:
+            record.name = name
+            record.updated_at = now
+            self.counters.labelled += 1
         return {"phone_number": record.to_wire(now)}
 
     def _ReleasePhoneNumbers(self, request):

@@ -23,8 +23,25 @@ NUMBER_TYPES = (
 )
 TYPE_BY_SHORT_NAME = {"mobile": 1, "local": 2, "toll_free": 3}
 
+# Protocol 1.52: whether a number takes inbound calls and can place outbound ones.
+INBOUND_STATUSES = (
+    "PHONE_NUMBER_IN_STATUS_UNSPECIFIED",
+    "PHONE_NUMBER_IN_STATUS_ACTIVE",
+    "PHONE_NUMBER_IN_STATUS_UNAVAILABLE",
+    "PHONE_NUMBER_IN_STATUS_DETACHED",
+)
+IN_UNSPECIFIED, IN_ACTIVE, IN_UNAVAILABLE, IN_DETACHED = range(4)
+OUTBOUND_STATUSES = (
+    "PHONE_NUMBER_OUT_STATUS_UNSPECIFIED",
+    "PHONE_NUMBER_OUT_STATUS_ACTIVE",
+    "PHONE_NUMBER_OUT_STATUS_UNAVAILABLE",
+)
+OUT_UNSPECIFIED, OUT_ACTIVE, OUT_UNAVAILABLE = range(3)
+# PhoneNumber fields a server that predates protocol 1.52 neither writes nor reads.
+FIELDS_SINCE_1_52 = ("name", "inbound_status", "outbound_status")
+
 # protojson writes the zero value of an enum as its name; with skip-defaults it is left out.
-_ENUM_ZEROES = frozenset((STATUSES[0], NUMBER_TYPES[0]))
+_ENUM_ZEROES = frozenset((STATUSES[0], NUMBER_TYPES[0], INBOUND_STATUSES[0], OUTBOUND_STATUSES[0]))
 
 HTTP_STATUS = {
     "canceled": 408,
@@ -145,6 +162,21 @@ def _shape(value, camel_names, skip_defaults):
     return value
 
 
+def without_fields(message, names):
+    """The message with the PhoneNumber fields ``names`` removed wherever a record appears."""
+    shaped = dict(message)
+    for key in ("items", "phone_numbers"):
+        if isinstance(shaped.get(key), list):
+            shaped[key] = [_drop(item, names) for item in shaped[key]]
+    if isinstance(shaped.get("phone_number"), dict):
+        shaped["phone_number"] = _drop(shaped["phone_number"], names)
+    return shaped
+
+
+def _drop(record, names):
+    return {key: value for key, value in record.items() if key not in names}
+
+
 def render(message, json_names="proto", skip_defaults=False):
     """Serialise a response given with proto field names, as the configured server variant would."""
     return json.dumps(
@@ -231,6 +263,12 @@ def _field(name, kind, value):
     return _page_token(name, value)
 
 
+class Request(dict):
+    """A decoded request; ``ignored`` names the fields it carried that the schema does not."""
+
+    ignored = ()
+
+
 def decode_request(body, schema):
     """Parse a request body against {proto_name: kind}; absent fields are None."""
     if not body or not body.strip():
@@ -241,8 +279,10 @@ def decode_request(body, schema):
         raise malformed(str(exc)) from exc
     if not isinstance(data, dict):
         raise malformed("expected a JSON object")
-    request = {}
+    request = Request()
+    known = set()
     for name, kind in schema.items():
+        known.update((name, camel(name)))
         present = [
             key
             for key in dict.fromkeys((name, camel(name)))
@@ -251,4 +291,5 @@ def decode_request(body, schema):
         if len(present) > 1 or any(key in data.repeated for key in present):
             raise malformed(f"duplicate field {name}")
         request[name] = _field(name, kind, data[present[0]]) if present else None
+    request.ignored = tuple(sorted(key for key in data if key not in known))
     return request

@@ -333,6 +333,7 @@ def test_execute_buys_per_rule_in_batches_then_routes_then_releases_in_batches()
         "changed": True,
         "purchased": numbers[:4],
         "routed": [A],
+        "labelled": [],
         "released": [B, C],
     }
 

@@ -362,6 +362,7 @@ def test_predict_and_diff_show_the_fleet_after_the_run():
             "area_code": "415",
             "count": 1,
             "sip_dispatch_rule_id": "A",
+            "filters": {},
             "held": [sf(3)],
             "purchased": [sf(3)],
         }

@@ -192,12 +192,14 @@ def test_diff_shows_changed_numbers_only():
         "id": "",
         "status": "pending",
         "sip_dispatch_rule_ids": ["SDR_1"],
+        "name": "",
     }
     assert result["before"][C] == {
         "state": "present",
         "id": "PN_103",
         "status": "offline",
         "sip_dispatch_rule_ids": [],
+        "name": "",
     }
     assert result["after"][C]["sip_dispatch_rule_ids"] == ["SDR_1"]
     assert result["after"][C]["status"] == "active"
@@ -212,6 +214,7 @@ def test_diff_uses_records_read_after_the_run():
         "id": "PN_new",
         "status": "active",
         "sip_dispatch_rule_ids": ["SDR_1"],
+        "name": "",
     }
 
 
@@ -225,6 +228,7 @@ def test_diff_absent():
                 "id": "PN_102",
                 "status": "pending",
                 "sip_dispatch_rule_ids": ["SDR_2"],
+                "name": "",
             }
         },
         "after": {B: {"state": "absent"}},

@@ -8,6 +8,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._records import (
     RECORD_FIELDS,
     camel,
     empty_record,
+    inbound_status_name,
     is_held,
     merge_records,
     missing_fields,
@@ -15,6 +16,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._records import (
     normalize_record,
     normalize_records,
     number_type_name,
+    outbound_status_name,
     record_status,
     status_is_known,
     status_name,
@@ -25,6 +27,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._records import (
 
 PROTO_FULL = {
     "id": "PN_abc",
+    "name": "Support line",
     "e164_format": "+14155550100",
     "country_code": "US",
     "area_code": "415",
@@ -36,6 +39,8 @@ PROTO_FULL = {
     "updated_at": "2025-09-08T12:00:05.123Z",
     "capabilities": ["voice", "sms"],
     "status": "PHONE_NUMBER_STATUS_ACTIVE",
+    "inbound_status": "PHONE_NUMBER_IN_STATUS_ACTIVE",
+    "outbound_status": "PHONE_NUMBER_OUT_STATUS_UNAVAILABLE",
     "assigned_at": "2025-09-08T12:00:00.123456Z",
     "released_at": None,
     "sip_dispatch_rule_id": "SDR_a",
@@ -44,6 +49,7 @@ PROTO_FULL = {
 
 EXPECTED_FULL = {
     "id": "PN_abc",
+    "name": "Support line",
     "e164_format": "+14155550100",
     "country_code": "US",
     "area_code": "415",
@@ -53,6 +59,8 @@ EXPECTED_FULL = {
     "spam_score": 0.25,
     "capabilities": ["voice", "sms"],
     "status": "active",
+    "inbound_status": "active",
+    "outbound_status": "unavailable",
     "sip_dispatch_rule_id": "SDR_a",
     "sip_dispatch_rule_ids": ["SDR_a", "SDR_b"],
     "created_at": "2025-09-08T12:00:00Z",
@@ -87,6 +95,7 @@ def test_skip_defaults_gives_zero_values():
     # Country and area code of a +1 number are derived from its digits when left out.
     assert record == {
         "id": "PN_x",
+        "name": "",
         "e164_format": "+14155550100",
         "country_code": "US",
         "area_code": "415",
@@ -96,6 +105,8 @@ def test_skip_defaults_gives_zero_values():
         "spam_score": 0.0,
         "capabilities": [],
         "status": "offline",
+        "inbound_status": "unspecified",
+        "outbound_status": "unspecified",
         "sip_dispatch_rule_id": "",
         "sip_dispatch_rule_ids": [],
         "created_at": None,
@@ -108,6 +119,7 @@ def test_skip_defaults_gives_zero_values():
 def test_defaults_emitted_equal_defaults_skipped():
     emitted = {
         "id": "",
+        "name": "",
         "e164_format": "+14155550100",
         "country_code": "",
         "area_code": "",
@@ -119,6 +131,8 @@ def test_defaults_emitted_equal_defaults_skipped():
         "updated_at": None,
         "capabilities": [],
         "status": "PHONE_NUMBER_STATUS_UNSPECIFIED",
+        "inbound_status": "PHONE_NUMBER_IN_STATUS_UNSPECIFIED",
+        "outbound_status": "PHONE_NUMBER_OUT_STATUS_UNSPECIFIED",
         "assigned_at": None,
         "released_at": None,
         "sip_dispatch_rule_id": "",
@@ -208,6 +222,59 @@ def test_status_names(given, expected):
 )
 def test_number_type_names(given, expected):
     assert number_type_name(given) == expected
+
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("PHONE_NUMBER_IN_STATUS_UNSPECIFIED", "unspecified"),
+        ("PHONE_NUMBER_IN_STATUS_ACTIVE", "active"),
+        ("PHONE_NUMBER_IN_STATUS_UNAVAILABLE", "unavailable"),
+        ("PHONE_NUMBER_IN_STATUS_DETACHED", "detached"),
+        (3, "detached"),
+        ("2", "unavailable"),
+        ("detached", "detached"),
+        # The name of the other enum is not this one's.
+        ("PHONE_NUMBER_OUT_STATUS_ACTIVE", "unspecified"),
+        (9, "unspecified"),
+        (None, "unspecified"),
+    ],
+)
+def test_inbound_status_names(given, expected):
+    assert inbound_status_name(given) == expected
+
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("PHONE_NUMBER_OUT_STATUS_UNSPECIFIED", "unspecified"),
+        ("PHONE_NUMBER_OUT_STATUS_ACTIVE", "active"),
+        ("PHONE_NUMBER_OUT_STATUS_UNAVAILABLE", "unavailable"),
+        (1, "active"),
+        # DETACHED exists only for inbound calls.
+        ("PHONE_NUMBER_OUT_STATUS_DETACHED", "unspecified"),
+        (3, "unspecified"),
+        ("", "unspecified"),
+    ],
+)
+def test_outbound_status_names(given, expected):
+    assert outbound_status_name(given) == expected
+
+
+def test_new_fields_read_from_camel_case_and_enum_numbers():
+    record = normalize_record({"name": "Sales", "inboundStatus": 3, "outboundStatus": 2})
+    assert (record["name"], record["inbound_status"], record["outbound_status"]) == (
+        "Sales",
+        "detached",
+        "unavailable",
+    )
+
+
+def test_a_server_before_labels_gives_zero_values():
+    old = normalize_record({"id": "PN_1", "status": "PHONE_NUMBER_STATUS_ACTIVE"})
+    assert old["name"] == ""
+    assert old["inbound_status"] == "unspecified"
+    assert old["outbound_status"] == "unspecified"
 
 
 def test_status_to_api_and_number():
