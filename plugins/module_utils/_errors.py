@@ -311,6 +311,7 @@ class WriteMismatch(StepError):
         super().__init__(message, cause=cause, **kwargs)
         self.code = self.default_code
 
+
 class LabelIgnored(ResponseError):
     """The server answered an UpdatePhoneNumber that set a label with the label unchanged.
 

@@ -339,8 +339,13 @@ def route_all(
             except LiveKitError as exc:
                 failures.append((item.number, exc))
                 continue
-            if answer.get("e164_format") and answer["sip_dispatch_rule_ids"] != [item.rule]:
-                # The answer shows another rule than the one set: the listing decides.
+            if (
+                answer.get("e164_format")
+                and item.rule is not None
+                and answer["sip_dispatch_rule_ids"] != [item.rule]
+            ):
+                # The answer shows another rule than the one set: the listing decides. (A label
+                # the answer does not show is judged by labels_ignored.)
                 failures.append(
                     (
                         item.number,

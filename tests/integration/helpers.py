@@ -7,8 +7,8 @@ import importlib
 import io
 import json
 
-from ansible.module_utils.common.warnings import _global_warnings
 from ansible.module_utils.common import warnings as module_warnings
+from ansible.module_utils.common.warnings import _global_warnings
 from ansible.module_utils.testing import patch_module_args
 
 MODULES = "ansible_collections.livekit.sip.plugins.modules."

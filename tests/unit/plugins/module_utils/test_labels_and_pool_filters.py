@@ -222,6 +222,9 @@ class LabelApi:
         self.calls.append(("list",))
         return ListResult(list(self.held.values()), len(self.held), 0, 1)
 
+    def holdings(self, page_size=500):
+        return self.list(page_size=page_size)
+
     def purchase(self, numbers, sip_dispatch_rule_id=None, request_id=None):
         self.calls.append(("purchase", list(numbers), sip_dispatch_rule_id))
         for n in numbers:
