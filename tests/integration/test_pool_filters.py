@@ -20,6 +20,14 @@ def offered(emulator, country, area_code, accept):
     ]
 
 
+def chosen(matching, count, spares=5):
+    """What a pool buys: the scan reads matches until it has the shortfall and its spares, and
+    the planner takes the lowest spam scores among them (then the lowest numbers), whatever the
+    order of the offer."""
+    read = sorted(matching[: count + spares], key=lambda li: (li.spam_score, li.e164_format))
+    return [li.e164_format for li in read[:count]]
+
+
 def test_a_pool_of_toll_free_numbers_with_sms(emulator):
     expected = offered(
         emulator, "US", "888", lambda li: li.number_type == TOLL_FREE and "sms" in li.capabilities
@@ -33,7 +41,7 @@ def test_a_pool_of_toll_free_numbers_with_sms(emulator):
         "sip_dispatch_rule_id": "SDR_support",
     }
     result = run(emulator, "phone_number_fleet", entries=[pool])
-    assert result["purchased"] == [li.e164_format for li in expected[:3]]
+    assert result["purchased"] == chosen(expected, 3)
     records = result["phone_numbers"]
     assert all(r["number_type"] == "toll_free" and "sms" in r["capabilities"] for r in records)
     assert result["pools"][0]["held"] == result["purchased"]
@@ -68,10 +76,8 @@ def test_held_numbers_that_miss_the_filters_do_not_count(emulator):
 def test_a_vanity_pool_pages_through_the_offer(emulator):
     emulator.admin.reset(max_page_size=10)
     pattern = re.compile(r"415\d{3}77")
-    wanted = [
-        li.e164_format
-        for li in offered(emulator, "US", "415", lambda li: pattern.search(li.e164_format[1:]))
-    ][:2]
+    matching = offered(emulator, "US", "415", lambda li: pattern.search(li.e164_format[1:]))
+    wanted = chosen(matching, 2)
     assert len(wanted) == 2
     pool = {"country_code": "US", "area_code": "415", "contains": "415***77", "count": 2}
     result = run(emulator, "phone_number_fleet", entries=[pool])
