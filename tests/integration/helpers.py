@@ -7,7 +7,6 @@ import importlib
 import io
 import json
 
-from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.common.warnings import _global_warnings
 from ansible.module_utils.testing import patch_module_args
 
@@ -27,9 +26,6 @@ def run_module(name, args, check_mode=False, diff=False):
     args["_ansible_check_mode"] = check_mode
     args["_ansible_diff"] = diff
     out = io.StringIO()
-    # Warnings are process-global in ansible-core: without this, one run's would show in the next.
-    module_warnings._global_warnings.clear()
-    module_warnings._global_deprecations.clear()
     with patch_module_args(args), contextlib.redirect_stdout(out):
         try:
             module.main()

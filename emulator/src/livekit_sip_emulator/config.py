@@ -74,6 +74,7 @@ RUNTIME_KEYS = (
 # What omit_fields may leave out: record fields, and the listing's items and counters.
 RECORD_FIELD_NAMES = (
     "id",
+    "name",
     "e164_format",
     "country_code",
     "area_code",
@@ -85,6 +86,8 @@ RECORD_FIELD_NAMES = (
     "updated_at",
     "capabilities",
     "status",
+    "inbound_status",
+    "outbound_status",
     "assigned_at",
     "released_at",
     "sip_dispatch_rule_id",
