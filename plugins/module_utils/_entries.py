@@ -6,6 +6,9 @@ An entry names one number (``phone_number``, optional ``sip_dispatch_rule_id`` a
 or a pool (``country_code``, optional ``area_code``, ``count``, optional
 ``sip_dispatch_rule_id``). Every problem is found before the first request and reported at
 once, each naming its entry as ``entries[i]`` (from 0).
+
+Either kind may name its dispatch rule by name instead (``sip_dispatch_rule``); its ``rule``
+is then a ``RuleName``, which ``with_rule_ids`` replaces with the id once the rules were read.
 """
 
 from __future__ import annotations
@@ -29,9 +32,50 @@ NumberEntry = namedtuple("NumberEntry", ["index", "number", "rule", "state"])
 # count: how many numbers the pool holds at least; area_code "" for a country-wide pool.
 PoolEntry = namedtuple("PoolEntry", ["index", "country_code", "area_code", "count", "rule"])
 
-NUMBER_KEYS = ("phone_number", "sip_dispatch_rule_id", "state")
-POOL_KEYS = ("country_code", "area_code", "count", "sip_dispatch_rule_id")
+NUMBER_KEYS = ("phone_number", "sip_dispatch_rule_id", "sip_dispatch_rule", "state")
+POOL_KEYS = ("country_code", "area_code", "count", "sip_dispatch_rule_id", "sip_dispatch_rule")
 POOL_ONLY_KEYS = ("country_code", "area_code", "count")
+
+
+class RuleName:
+    """An entry's dispatch rule given by name; never equal to an id (a plain string)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __eq__(self, other):
+        return isinstance(other, RuleName) and other.name == self.name
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash((RuleName, self.name))
+
+    def __repr__(self):
+        return f"RuleName({self.name!r})"
+
+    def __str__(self):
+        return f"{self.name!r} (by name)"
+
+
+def rule_names(numbers, pools):
+    """The rule names the entries use, in first-seen order."""
+    names = []
+    for entry in list(numbers) + list(pools):
+        if isinstance(entry.rule, RuleName) and entry.rule.name not in names:
+            names.append(entry.rule.name)
+    return names
+
+
+def with_rule_ids(entries, ids):
+    """``entries`` with every RuleName replaced by its id from ``ids`` (name -> id)."""
+    return [
+        entry._replace(rule=ids[entry.rule.name]) if isinstance(entry.rule, RuleName) else entry
+        for entry in entries
+    ]
 
 
 def _text(value, where, name, errors):
@@ -44,12 +88,19 @@ def _text(value, where, name, errors):
 
 
 def _rule(entry, where, errors):
-    rule = _text(entry.get("sip_dispatch_rule_id"), where, "sip_dispatch_rule_id", errors)
+    if "sip_dispatch_rule" in entry and "sip_dispatch_rule_id" in entry:
+        errors.append(
+            f"{where}: give the dispatch rule by sip_dispatch_rule (its name) or by "
+            "sip_dispatch_rule_id, not both"
+        )
+        return None
+    key = "sip_dispatch_rule" if "sip_dispatch_rule" in entry else "sip_dispatch_rule_id"
+    rule = _text(entry.get(key), where, key, errors)
     if rule == "":
         # The API can set a rule but has no way to clear one.
-        errors.append(
-            f"{where}: sip_dispatch_rule_id must not be empty; omit it to leave routing alone"
-        )
+        errors.append(f"{where}: {key} must not be empty; omit it to leave routing alone")
+    if rule and key == "sip_dispatch_rule":
+        return RuleName(rule)
     return rule or None
 
 
