@@ -335,3 +335,35 @@ def test_a_failed_rule_write_stops_before_any_number_is_bought(emulator):
     assert failed["failed"] is True and failed["error"]["code"] == "invalid_argument"
     assert failed["rules_created"] == ["a"] and failed["changed"] is True
     assert failed["purchased"] == [] and emulator.admin.health()["numbers_held"] == 0
+
+
+def test_api_calls_grow_with_the_rules_not_with_the_numbers(strict):
+    emulator = strict
+    rules = [
+        {"name": f"rule-{i}", "type": "direct", "room_name": f"room-{i}", "trunk_ids": [f"ST_{i}"]}
+        for i in range(10)
+    ]
+    numbers = available(emulator, "US", None, 60)
+    entries = [
+        {"phone_number": n, "sip_dispatch_rule": f"rule-{i % 10}"} for i, n in enumerate(numbers)
+    ]
+    args = {"entries": entries, "sip_dispatch_rules": rules, "max_purchase": 60}
+    emulator.admin.reset_counters()
+    first = run(emulator, "phone_number_fleet", **args)
+    assert first["changed"] is True and len(first["purchased"]) == 60, first
+    used = {m: n for m, n in emulator.admin.counters()["calls"].items() if n}
+    # The rules read once (the empty project's first page is empty), ten creations, one
+    # purchase per rule, and the numbers listed before and after.
+    assert used == {
+        "ListSIPDispatchRule": 1,
+        "CreateSIPDispatchRule": 10,
+        "PurchasePhoneNumber": 10,
+        "ListPhoneNumbers": 2,
+    }
+    assert first["api_calls"]["calls"] == 23
+
+    emulator.admin.reset_counters()
+    again = run(emulator, "phone_number_fleet", **args)
+    assert again["changed"] is False
+    used = {m: n for m, n in emulator.admin.counters()["calls"].items() if n}
+    assert used == {"ListSIPDispatchRule": 2, "ListPhoneNumbers": 1}
