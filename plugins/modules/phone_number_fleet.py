@@ -97,8 +97,9 @@ options:
           - The same as O(entries[].sip_dispatch_rule_id), giving the rule by its name; an
             entry takes one of the two.
           - Names are resolved with one listing of the project's rules before any write, and
-            may name a rule that O(sip_dispatch_rules) creates in the same task (in check mode
-            its id shows as V[(created by this run: NAME\)]).
+            may name a rule that O(sip_dispatch_rules) creates in the same task.
+          - 'In check mode, the id of a rule still to be created shows as
+            V((created by this run: NAME\)).'
           - A name no rule has fails the task before any write, saying which names exist; a
             name two rules share fails it naming both ids.
         type: str
@@ -561,7 +562,7 @@ pools:
     sip_dispatch_rule_id:
       description:
         - The pool's dispatch rule; empty when routing is left alone.
-        - In check mode, a rule the task would create shows as V[(created by this run: NAME\)].
+        - 'In check mode, a rule the task would create shows as V((created by this run: NAME\)).'
       type: str
       returned: always
     sip_dispatch_rule:
