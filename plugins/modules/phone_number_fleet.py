@@ -734,9 +734,14 @@ def rule_result(rule_set, managed, done_only=False):
 def pool_results(planner, pools, bought=None):
     """The planner's pool results, with the rule's name where the entry gave one."""
     names = {pool.index: pool.rule.name for pool in pools if isinstance(pool.rule, RuleName)}
-    results = planner.pool_results(bought)
-    for result in results:
-        result["sip_dispatch_rule"] = names.get(result["entry"], "")
+    results = []
+    for result in planner.pool_results(bought):
+        shown = {}
+        for key, value in result.items():
+            shown[key] = value
+            if key == "sip_dispatch_rule_id":
+                shown["sip_dispatch_rule"] = names.get(result["entry"], "")
+        results.append(shown)
     return results
 
 
