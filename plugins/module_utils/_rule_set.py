@@ -230,6 +230,15 @@ class RuleSet:
         """
         released = set(plan.releases)
         moved = {route.number for route in plan.routes}
+        doomed = {task.id: task for task in self.deletions()}
+        wanted = [rule for rule, dummy in plan.purchases] + [route.rule for route in plan.routes]
+        clash = sorted({doomed[rule].name for rule in wanted if rule in doomed})
+        if clash:
+            raise ParameterError(
+                "entries buy or route numbers for %s by id, which sip_dispatch_rules defines "
+                "with state=absent; route them elsewhere or keep the rule"
+                % ", ".join(repr(name) for name in clash)
+            )
         refused = []
         for task in self.deletions():
             task.unrouted = sorted(

@@ -272,3 +272,14 @@ def test_stand_in_ids_are_planned_and_then_swapped_for_the_real_ones():
     assert planner.pools[0].entry.rule == "SDR_new"
     assert {e.rule for e in planner.numbers} == {"SDR_new"}
     assert planner.pool_results()[0]["sip_dispatch_rule_id"] == "SDR_new"
+
+
+def test_entries_cannot_buy_or_route_by_id_for_a_rule_the_run_deletes():
+    records = [server_rule("SDR_1", "old")]
+    numbers, pools = parse_entries(
+        [{"phone_number": "+14155550001", "sip_dispatch_rule_id": "SDR_1"}]
+    )
+    plan = Planner([], numbers, pools).finish()
+    rules = rule_set([definition("old", state="absent", force=True)], records)
+    with pytest.raises(ParameterError, match="entries buy or route numbers for 'old' by id"):
+        rules.check_deletions([], plan)
