@@ -88,13 +88,18 @@ def _text(value, where, name, errors):
 
 
 def _rule(entry, where, errors):
-    if "sip_dispatch_rule" in entry and "sip_dispatch_rule_id" in entry:
+    # A key set to null counts as not given, as everywhere in an entry.
+    if entry.get("sip_dispatch_rule") is not None and entry.get("sip_dispatch_rule_id") is not None:
         errors.append(
             f"{where}: give the dispatch rule by sip_dispatch_rule (its name) or by "
             "sip_dispatch_rule_id, not both"
         )
         return None
-    key = "sip_dispatch_rule" if "sip_dispatch_rule" in entry else "sip_dispatch_rule_id"
+    key = (
+        "sip_dispatch_rule"
+        if entry.get("sip_dispatch_rule") is not None
+        else "sip_dispatch_rule_id"
+    )
     rule = _text(entry.get(key), where, key, errors)
     if rule == "":
         # The API can set a rule but has no way to clear one.

@@ -76,6 +76,16 @@ def test_entries_name_their_rule_by_name_or_by_id_but_not_both():
     assert pools[0].rule == RuleName("sales")
     assert RuleName("SDR_a") != "SDR_a" and RuleName("a") != RuleName("b")
     assert rule_names(numbers, pools) == ["support", "sales"]
+    nulls = parse_entries(
+        [
+            {
+                "phone_number": "+14155550001",
+                "sip_dispatch_rule": None,
+                "sip_dispatch_rule_id": "SDR_a",
+            }
+        ]
+    )[0]
+    assert nulls[0].rule == "SDR_a"
     resolved = with_rule_ids(numbers, {"support": "SDR_s"})
     assert [entry.rule for entry in resolved] == ["SDR_s", "SDR_a"]
 
