@@ -6,7 +6,7 @@ import pytest
 
 from tests.integration.helpers import available, calls, connection, run_module, writes
 
-pytest_plugins = ["tests.emulator.fixtures"]
+pytest_plugins = ["livekit_sip_emulator.fixtures"]
 
 RULE_WRITES = ("CreateSIPDispatchRule", "UpdateSIPDispatchRule", "DeleteSIPDispatchRule")
 
