@@ -6,6 +6,9 @@ An entry names one number (``phone_number``, optional ``sip_dispatch_rule_id``, 
 ``state``) or a pool (``country_code``, optional ``area_code``, ``count``, optional
 ``sip_dispatch_rule_id`` and the search filters of ``_filters.SearchFilter``). Every problem is found before the first request and reported at
 once, each naming its entry as ``entries[i]`` (from 0).
+
+Either kind may name its dispatch rule by name instead (``sip_dispatch_rule``); its ``rule``
+is then a ``RuleName``, which ``with_rule_ids`` replaces with the id once the rules were read.
 """
 
 from __future__ import annotations
@@ -36,9 +39,56 @@ PoolEntry = namedtuple(
 PoolEntry.__new__.__defaults__ = (SearchFilter(),)
 
 FILTER_KEYS = ("number_type", "locality", "region", "capabilities", "contains", "max_spam_score")
-NUMBER_KEYS = ("phone_number", "sip_dispatch_rule_id", "name", "state")
-POOL_KEYS = ("country_code", "area_code", "count", "sip_dispatch_rule_id") + FILTER_KEYS
+NUMBER_KEYS = ("phone_number", "sip_dispatch_rule_id", "sip_dispatch_rule", "name", "state")
+POOL_KEYS = (
+    "country_code",
+    "area_code",
+    "count",
+    "sip_dispatch_rule_id",
+    "sip_dispatch_rule",
+) + FILTER_KEYS
 POOL_ONLY_KEYS = ("country_code", "area_code", "count") + FILTER_KEYS
+
+
+class RuleName:
+    """An entry's dispatch rule given by name; never equal to an id (a plain string)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __eq__(self, other):
+        return isinstance(other, RuleName) and other.name == self.name
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash((RuleName, self.name))
+
+    def __repr__(self):
+        return f"RuleName({self.name!r})"
+
+    def __str__(self):
+        return f"{self.name!r} (by name)"
+
+
+def rule_names(numbers, pools):
+    """The rule names the entries use, in first-seen order."""
+    names = []
+    for entry in list(numbers) + list(pools):
+        if isinstance(entry.rule, RuleName) and entry.rule.name not in names:
+            names.append(entry.rule.name)
+    return names
+
+
+def with_rule_ids(entries, ids):
+    """``entries`` with every RuleName replaced by its id from ``ids`` (name -> id)."""
+    return [
+        entry._replace(rule=ids[entry.rule.name]) if isinstance(entry.rule, RuleName) else entry
+        for entry in entries
+    ]
 
 
 def _text(value, where, name, errors):
@@ -51,12 +101,24 @@ def _text(value, where, name, errors):
 
 
 def _rule(entry, where, errors):
-    rule = _text(entry.get("sip_dispatch_rule_id"), where, "sip_dispatch_rule_id", errors)
+    # A key set to null counts as not given, as everywhere in an entry.
+    if entry.get("sip_dispatch_rule") is not None and entry.get("sip_dispatch_rule_id") is not None:
+        errors.append(
+            f"{where}: give the dispatch rule by sip_dispatch_rule (its name) or by "
+            "sip_dispatch_rule_id, not both"
+        )
+        return None
+    key = (
+        "sip_dispatch_rule"
+        if entry.get("sip_dispatch_rule") is not None
+        else "sip_dispatch_rule_id"
+    )
+    rule = _text(entry.get(key), where, key, errors)
     if rule == "":
         # The API can set a rule but has no way to clear one.
-        errors.append(
-            f"{where}: sip_dispatch_rule_id must not be empty; omit it to leave routing alone"
-        )
+        errors.append(f"{where}: {key} must not be empty; omit it to leave routing alone")
+    if rule and key == "sip_dispatch_rule":
+        return RuleName(rule)
     return rule or None
 
 

@@ -680,6 +680,24 @@ class Planner:
             result[result.index(number)] = spare
         return result
 
+    def rename_rules(self, ids: Dict[str, str]) -> None:
+        """Swap rule ids everywhere in the run (``ids``: old -> new), the Plan's writes included.
+
+        A number routed to a dispatch rule the same run creates is planned with a stand-in id
+        (``_rule_set.planned_id``); once the rule exists, its real id takes the stand-in's place.
+        """
+
+        def swap(rule):
+            return ids.get(rule, rule) if isinstance(rule, str) else rule
+
+        self.numbers = [entry._replace(rule=swap(entry.rule)) for entry in self.numbers]
+        for pool in self.pools:
+            pool.entry = pool.entry._replace(rule=swap(pool.entry.rule))
+        plan = self.plan
+        if plan is not None:
+            plan.purchases = [(swap(rule), numbers) for rule, numbers in plan.purchases]
+            plan.routes = [route._replace(rule=swap(route.rule)) for route in plan.routes]
+
     def pool_results(self, bought=None):
         """Per pool: its numbers after the run; ``bought`` (a set) limits purchases to those made."""
         results = []

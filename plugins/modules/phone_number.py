@@ -18,7 +18,8 @@ description:
   - B(Buying costs money and releasing is irreversible:) a released number goes back to the
     shared pool, where anyone may buy it. Use check mode and O(max_purchase) to stay in control.
   - It plans and writes as M(livekit.sip.phone_number_fleet) does, with one number entry per
-    number, all sharing one O(state) and one O(sip_dispatch_rule_id).
+    number, all sharing one O(state) and one dispatch rule (O(sip_dispatch_rule_id), or
+    O(sip_dispatch_rule) by name).
 author:
   - livekit.sip contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -62,8 +63,8 @@ options:
     description:
       - SIP dispatch rule the numbers must be routed to (exactly this one rule).
       - New numbers are bought with this rule.
-      - When not set, routing is left alone and new numbers are bought without a rule, so they
-        stay V(offline) until routed.
+      - When neither this nor O(sip_dispatch_rule) is set, routing is left alone and new
+        numbers are bought without a rule, so they stay V(offline) until routed.
     type: str
   name:
     description:
@@ -76,6 +77,15 @@ options:
         unchanged; the task then fails with V(label_ignored) rather than report a change on
         every run.
       - Not with O(state=absent).
+    type: str
+    version_added: 0.2.0
+  sip_dispatch_rule:
+    description:
+      - The same as O(sip_dispatch_rule_id), giving the rule by its name.
+      - The name is looked up with one listing of the project's rules before any write. A name
+        no rule has fails the task, saying which names exist; a name two rules share fails it,
+        naming both ids.
+      - Mutually exclusive with O(sip_dispatch_rule_id).
     type: str
     version_added: 0.2.0
   max_purchase:
@@ -150,6 +160,28 @@ EXAMPLES = r"""
       - "{{ found.phone_numbers[0].e164_format }}"
     state: absent
   diff: true
+
+- name: A rule for the sales line, made with the dispatch-rule module
+  livekit.sip.sip_dispatch_rule:
+    name: sales
+    type: callee
+    room_prefix: sales-
+
+- name: Buy a number routed to it by name; no id to copy into the inventory
+  livekit.sip.phone_number:
+    phone_number: "+16502047240"
+    sip_dispatch_rule: sales
+  register: sales_line
+
+- name: Release it again
+  livekit.sip.phone_number:
+    ids: ["{{ sales_line.phone_numbers[0].id }}"]
+    state: absent
+
+- name: Delete the sales rule, which no number is routed to any more
+  livekit.sip.sip_dispatch_rule:
+    name: sales
+    state: absent
 """
 
 RETURN = r"""
@@ -348,7 +380,8 @@ error:
           V(transport), V(timeout), V(tls), V(malformed_response), V(pagination),
           V(incomplete_listing), V(write_mismatch), V(outcome_unknown), V(plan),
           V(unknown_id), V(purchase_limit), V(pool_shortfall), V(number_unavailable),
-          V(wait_timeout), V(label_ignored)).
+          V(wait_timeout), V(label_ignored)), or V(unknown_rule) and V(duplicate_name) for an
+          O(sip_dispatch_rule) that no rule, or several rules, have.
       type: str
       returned: always
     message:
@@ -371,6 +404,7 @@ error:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.livekit.sip.plugins.module_utils._dispatch_rules import resolve_names
 from ansible_collections.livekit.sip.plugins.module_utils._e164 import normalize_many
 from ansible_collections.livekit.sip.plugins.module_utils._errors import (
     LiveKitError,
@@ -394,6 +428,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._module import (
     write_argument_spec,
 )
 from ansible_collections.livekit.sip.plugins.module_utils._plan import diff, plan_numbers
+from ansible_collections.livekit.sip.plugins.module_utils._sip_api import SipApi
 
 
 def check_params(params):
@@ -403,12 +438,13 @@ def check_params(params):
         raise ParameterError(
             "name labels numbers the project keeps; it cannot go with state=absent"
         )
-    rule = params["sip_dispatch_rule_id"]
+    option = (
+        "sip_dispatch_rule" if params["sip_dispatch_rule"] is not None else "sip_dispatch_rule_id"
+    )
+    rule = params[option]
     if rule is not None and not rule.strip():
         # The API can set a rule but has no way to clear one.
-        raise ParameterError(
-            "sip_dispatch_rule_id must not be empty; omit it to leave routing alone"
-        )
+        raise ParameterError(f"{option} must not be empty; omit it to leave routing alone")
     numbers = normalize_many(params["phone_numbers"] or [])
     ids = []
     for ident in params["ids"] or []:
@@ -430,8 +466,12 @@ def main():
             state={"type": "str", "default": "present", "choices": ["present", "absent"]},
             sip_dispatch_rule_id={"type": "str"},
             name={"type": "str"},
+            sip_dispatch_rule={"type": "str"},
         ),
-        mutually_exclusive=[("phone_numbers", "ids")],
+        mutually_exclusive=[
+            ("phone_numbers", "ids"),
+            ("sip_dispatch_rule_id", "sip_dispatch_rule"),
+        ],
         required_one_of=[("phone_numbers", "ids")],
         supports_check_mode=True,
     )
@@ -445,6 +485,9 @@ def main():
     run = settings(params)
     progress = Progress(api)
     try:
+        if params["sip_dispatch_rule"] is not None:
+            # One listing of the rules, before anything is read or written of the numbers.
+            rule = resolve_names(SipApi(api.twirp).list(), [rule])[rule]
         absent = params["state"] == "absent"
         current, dummy = read_project(
             api,

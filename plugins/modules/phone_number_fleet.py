@@ -39,6 +39,10 @@ description:
     names what it would buy, or the pool and its shortfall.
   - B(Buying costs money and releasing is irreversible:) a released number goes back to the
     shared pool, where anyone may buy it. Use check mode and O(max_purchase) to stay in control.
+  - Entries may name their dispatch rule by name (O(entries[].sip_dispatch_rule)). With
+    O(sip_dispatch_rules), the same task also makes SIP dispatch rules exist as described, so
+    that one task stands up rules and the numbers routed to them; see O(sip_dispatch_rules) for
+    the order of the writes.
 author:
   - livekit.sip contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -85,8 +89,8 @@ options:
         description:
           - The SIP dispatch rule the number, or every number of the pool, is routed to
             (exactly this one rule). Numbers are bought with it.
-          - When not set, routing is left alone and numbers are bought without a rule, so they
-            stay V(offline) until routed.
+          - When neither this nor O(entries[].sip_dispatch_rule) is set, routing is left alone
+            and numbers are bought without a rule, so they stay V(offline) until routed.
         type: str
       name:
         description:
@@ -98,6 +102,18 @@ options:
           - A server that ignores labels (one that predates them) answers with the label
             unchanged; the task then fails with V(label_ignored) rather than report a change on
             every run.
+        type: str
+        version_added: 0.2.0
+      sip_dispatch_rule:
+        description:
+          - The same as O(entries[].sip_dispatch_rule_id), giving the rule by its name; an
+            entry takes one of the two.
+          - Names are resolved with one listing of the project's rules before any write, and
+            may name a rule that O(sip_dispatch_rules) creates in the same task.
+          - 'In check mode, the id of a rule still to be created shows as
+            V((created by this run: NAME\)).'
+          - A name no rule has fails the task before any write, saying which names exist; a
+            name two rules share fails it naming both ids.
         type: str
         version_added: 0.2.0
       country_code:
@@ -175,6 +191,97 @@ options:
     type: int
     default: 10
     aliases: [purchase_limit]
+  sip_dispatch_rules:
+    description:
+      - SIP dispatch rules to make exist as described (or not exist), in the same task as the
+        numbers. Each item takes the options of M(livekit.sip.sip_dispatch_rule) and means what
+        it means there, except that rules are found by O(sip_dispatch_rules[].name) only.
+      - One listing of the project's rules is read. Every definition is planned, and every rule
+        name of O(entries) resolved, before any write; then rules are created and updated, then
+        numbers are bought, routed and released, and only then are rules deleted, so that no
+        number is left without its rule mid-run.
+      - Rules of the project that no item names are reported under RV(rules_unlisted) and left
+        alone.
+      - Deleting a rule that numbers would still be routed to after the run fails before any
+        write, naming the numbers, unless O(sip_dispatch_rules[].force=true).
+      - When not set, rules are neither read nor written (unless an entry names a rule by
+        name, which reads them).
+    type: list
+    elements: dict
+    version_added: 0.2.0
+    suboptions:
+      name:
+        description: Name of the rule; identifies it. Each name may be defined once.
+        type: str
+        required: true
+      state:
+        description: V(present) creates the rule or updates it to match; V(absent) deletes it.
+        type: str
+        choices: [present, absent]
+        default: present
+      type:
+        description: The kind of rule (see M(livekit.sip.sip_dispatch_rule)). Required to create one.
+        type: str
+        choices: [direct, individual, callee]
+      room_name:
+        description: The room calls join, for V(direct) rules.
+        type: str
+      room_prefix:
+        description: Prefix of the rooms created, for V(individual) and V(callee) rules.
+        type: str
+      randomize_room:
+        description: Whether a random suffix is added to the names of the rooms created.
+        type: bool
+      pin:
+        description: PIN a caller must enter; an empty string removes it. Never shown.
+        type: str
+      trunk_ids:
+        description: Inbound trunks whose calls the rule accepts; an empty list means every trunk.
+        type: list
+        elements: str
+      numbers:
+        description: Called numbers the rule accepts; an empty list means any.
+        type: list
+        elements: str
+      inbound_numbers:
+        description: Calling numbers the rule accepts; an empty list means any.
+        type: list
+        elements: str
+      hide_phone_number:
+        description: Whether callers' numbers are hidden from the room.
+        type: bool
+      metadata:
+        description: Metadata of the participants the rule creates.
+        type: str
+      attributes:
+        description: Attributes of the participants the rule creates (the exact set).
+        type: dict
+      agents:
+        description: The agents dispatched into the room, in order (the exact list).
+        type: list
+        elements: dict
+        suboptions:
+          agent_name:
+            description: Name of the agent.
+            type: str
+            required: true
+          metadata:
+            description: Metadata handed to the agent's job.
+            type: str
+      room_preset:
+        description: Name of a room configuration preset.
+        type: str
+      krisp_enabled:
+        description: Whether Krisp noise cancellation is applied to callers.
+        type: bool
+      media_encryption:
+        description: Encryption of the call's media.
+        type: str
+        choices: [disable, allow, require]
+      force:
+        description: Delete the rule even when numbers would still be routed to it.
+        type: bool
+        default: false
   batch_size:
     description:
       - The most numbers one purchase or one release call carries (1 to 1000). More numbers
@@ -191,6 +298,7 @@ seealso:
   - module: livekit.sip.phone_number
   - module: livekit.sip.phone_number_info
   - module: livekit.sip.phone_number_search
+  - module: livekit.sip.sip_dispatch_rule
 """
 
 EXAMPLES = r"""
@@ -264,6 +372,36 @@ EXAMPLES = r"""
         count: 3
         sip_dispatch_rule_id: SDR_support
     release_unlisted: true
+
+- name: A support rule and two numbers routed to it, by name, in one task
+  livekit.sip.phone_number_fleet:
+    sip_dispatch_rules:
+      - name: support-line
+        type: individual
+        room_prefix: support-
+        agents:
+          - agent_name: support-agent
+    entries:
+      - country_code: US
+        area_code: "415"
+        count: 2
+        sip_dispatch_rule: support-line
+  register: line
+
+- name: Show the rules the task created and the ones it leaves alone
+  ansible.builtin.debug:
+    msg: "Created {{ line.rules_created | join(', ') or 'none' }}; not defined here: {{ line.rules_unlisted | join(', ') or 'none' }}"
+
+- name: Release the line's numbers first; the rule is deleted once no number is routed to it
+  livekit.sip.phone_number_fleet:
+    entries:
+      - phone_number: "{{ line.pools[0].held[0] }}"
+        state: absent
+      - phone_number: "{{ line.pools[0].held[1] }}"
+        state: absent
+    sip_dispatch_rules:
+      - name: support-line
+        state: absent
 """
 
 RETURN = r"""
@@ -460,7 +598,9 @@ error:
           V(transport), V(timeout), V(tls), V(malformed_response), V(pagination),
           V(incomplete_listing), V(write_mismatch), V(outcome_unknown), V(plan),
           V(unknown_id), V(purchase_limit), V(pool_shortfall), V(number_unavailable),
-          V(wait_timeout), V(label_ignored)).
+          V(wait_timeout), V(label_ignored)), or one of the dispatch rules (V(unknown_rule) for a
+          rule name no rule has, V(duplicate_name) for a name several rules share, V(rule_in_use)
+          for a rule to delete that numbers are routed to, V(write_disagrees)).
       type: str
       returned: always
     message:
@@ -498,6 +638,7 @@ pools:
       area_code: "212"
       count: 2
       sip_dispatch_rule_id: SDR_support
+      sip_dispatch_rule: ""
       filters: {}
       held: ["+12122019609", "+12122021810"]
       purchased: ["+12122021810"]
@@ -519,9 +660,16 @@ pools:
       type: int
       returned: always
     sip_dispatch_rule_id:
-      description: The pool's dispatch rule; empty when routing is left alone.
+      description:
+        - The pool's dispatch rule; empty when routing is left alone.
+        - 'In check mode, a rule the task would create shows as V((created by this run: NAME\)).'
       type: str
       returned: always
+    sip_dispatch_rule:
+      description: The rule's name when the entry gave it by name, else empty.
+      type: str
+      returned: always
+      version_added: 0.2.0
     filters:
       description:
         - The pool's search filters that are set, by name (O(entries[].number_type),
@@ -540,11 +688,86 @@ pools:
       type: list
       elements: str
       returned: always
+rules_created:
+  description: Names of the dispatch rules the task created (in check mode, would create).
+  returned: when O(sip_dispatch_rules) is given
+  type: list
+  elements: str
+  sample: [support-line]
+  version_added: 0.2.0
+rules_updated:
+  description: Names of the dispatch rules the task updated (in check mode, would update).
+  returned: when O(sip_dispatch_rules) is given
+  type: list
+  elements: str
+  sample: []
+  version_added: 0.2.0
+rules_deleted:
+  description: Names of the dispatch rules the task deleted (in check mode, would delete).
+  returned: when O(sip_dispatch_rules) is given
+  type: list
+  elements: str
+  sample: []
+  version_added: 0.2.0
+rules_unlisted:
+  description:
+    - The project's dispatch rules that no item of O(sip_dispatch_rules) names, left alone;
+      by name, or by id for a rule without a name.
+  returned: when O(sip_dispatch_rules) is given
+  type: list
+  elements: str
+  sample: [after-hours]
+  version_added: 0.2.0
+sip_dispatch_rules:
+  description: One item per item of O(sip_dispatch_rules), in their order.
+  returned: when O(sip_dispatch_rules) is given and the task succeeded
+  type: list
+  elements: dict
+  version_added: 0.2.0
+  sample:
+    - name: support-line
+      action: create
+      changes: [name, type, room_prefix, agents]
+      sip_dispatch_rule: {id: SDR_3a9Xk2LmQp, name: support-line, type: individual}
+      unrouted_numbers: []
+  contains:
+    name:
+      description: The rule's name.
+      type: str
+      returned: always
+    action:
+      description: What the task did (in check mode, would do), as RV(livekit.sip.sip_dispatch_rule#module:action).
+      type: str
+      choices: [create, update, replace, delete, none]
+      returned: always
+    changes:
+      description: Options whose value changed (in check mode, would change).
+      type: list
+      elements: str
+      returned: always
+    sip_dispatch_rule:
+      description:
+        - The rule after the run (in check mode, as it would be; its id is empty when it is
+          still to be created), as M(livekit.sip.sip_dispatch_rule) returns it. Empty after a
+          deletion.
+      type: dict
+      returned: always
+    unrouted_numbers:
+      description: Numbers still routed to a rule deleted with O(sip_dispatch_rules[].force=true).
+      type: list
+      elements: str
+      returned: always
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.livekit.sip.plugins.module_utils._entries import parse_entries
+from ansible_collections.livekit.sip.plugins.module_utils._dispatch_rules import RuleInUse
+from ansible_collections.livekit.sip.plugins.module_utils._entries import (
+    RuleName,
+    parse_entries,
+    rule_names,
+    with_rule_ids,
+)
 from ansible_collections.livekit.sip.plugins.module_utils._errors import (
     LiveKitError,
     ParameterError,
@@ -552,6 +775,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._errors import (
 from ansible_collections.livekit.sip.plugins.module_utils._execute import (
     Progress,
     execute,
+    held_records,
     read_and_plan,
     settle,
 )
@@ -566,6 +790,14 @@ from ansible_collections.livekit.sip.plugins.module_utils._module import (
     write_argument_spec,
 )
 from ansible_collections.livekit.sip.plugins.module_utils._plan import diff
+from ansible_collections.livekit.sip.plugins.module_utils._rule_set import (
+    RuleSet,
+    parse_definitions,
+    planned_id,
+    rule_options,
+)
+from ansible_collections.livekit.sip.plugins.module_utils._rule_writes import carry_out
+from ansible_collections.livekit.sip.plugins.module_utils._sip_api import SipApi
 
 
 def check_params(params):
@@ -577,7 +809,60 @@ def check_params(params):
             "release_unlisted=true with no entries would release every number the project holds; "
             "list the numbers to keep, or release numbers with livekit.sip.phone_number state=absent"
         )
-    return numbers, pools
+    definitions = params["sip_dispatch_rules"]
+    parsed = None if definitions is None else parse_definitions(definitions)
+    return numbers, pools, parsed
+
+
+def read_rules(api, numbers, pools, parsed):
+    """One listing of the rules when the task defines rules or names them; entries with ids.
+
+    Returns (RuleSet or None, numbers, pools). Raises before any write when a name is unknown
+    or ambiguous, or a definition cannot be planned.
+    """
+    names = rule_names(numbers, pools)
+    if parsed is None and not names:
+        return None, numbers, pools
+    rule_set = RuleSet(parsed or [], SipApi(api.twirp).list_records())
+    ids = rule_set.resolve(names)
+    return rule_set, with_rule_ids(numbers, ids), with_rule_ids(pools, ids)
+
+
+def rule_result(rule_set, managed, done_only=False):
+    """The result keys of the rules: names per action, and per definition on success."""
+    if rule_set is None or not managed:
+        return {}
+    summary = rule_set.summary(done_only=done_only)
+    result = {"rules_" + key: names for key, names in summary.items()}
+    if not done_only:
+        result["sip_dispatch_rules"] = rule_set.results()
+    return result
+
+
+def pool_results(planner, pools, bought=None):
+    """The planner's pool results, with the rule's name where the entry gave one."""
+    names = {pool.index: pool.rule.name for pool in pools if isinstance(pool.rule, RuleName)}
+    results = []
+    for result in planner.pool_results(bought):
+        shown = {}
+        for key, value in result.items():
+            shown[key] = value
+            if key == "sip_dispatch_rule_id":
+                shown["sip_dispatch_rule"] = names.get(result["entry"], "")
+        results.append(shown)
+    return results
+
+
+def apply_rules(sip, rule_set, planner, tasks):
+    """Carry out the rules' plans in order; rules created give their ids to the numbers' plan."""
+    ids = {}
+    for task in tasks:
+        rule = carry_out(sip, task.plan)
+        task.done = True
+        if task.plan.action == "create":
+            ids[planned_id(task.name)] = rule["id"]
+    if ids:
+        planner.rename_rules(ids)
 
 
 def main():
@@ -587,53 +872,104 @@ def main():
             batch_size=True,
             entries={"type": "list", "elements": "dict", "required": True},
             release_unlisted={"type": "bool", "default": False},
+            sip_dispatch_rules={
+                "type": "list",
+                "elements": "dict",
+                "options": rule_options(name={"type": "str", "required": True}),
+            },
         ),
         supports_check_mode=True,
     )
     params = module.params
     try:
-        numbers, pools = check_params(params)
+        numbers, pools, parsed = check_params(params)
     except LiveKitError as exc:
         fail_with(module, exc)
 
     api = build_api(module)
     run = settings(params)
     progress = Progress(api)
+    managed = parsed is not None
+    rule_set = None
     try:
+        rule_set, resolved_numbers, resolved_pools = read_rules(api, numbers, pools, parsed)
         current, planner = read_and_plan(
             api,
             run,
-            numbers,
-            pools,
+            resolved_numbers,
+            resolved_pools,
             release_unlisted=params["release_unlisted"],
             max_purchase=params["max_purchase"],
             option=spend_option(params),
             progress=progress,
         )
+        if rule_set is not None:
+            rule_set.check_deletions(current, planner.plan)
+    except RuleInUse as exc:
+        fail_with(module, exc, routed_numbers=exc.numbers, **progress.result())
     except LiveKitError as exc:
         warn_all(module, progress)
         fail_with(module, exc, **progress.result())
     warn_all(module, progress)
     plan = planner.plan
-    exit_check_mode(
-        module, api, current, plan, unlisted=list(plan.unlisted), pools=planner.pool_results()
-    )
+    rules = rule_result(rule_set, managed)
+    rules_changed = rule_set is not None and any(task.plan.changed for task in rule_set.tasks)
+    if module.check_mode:
+        extra = dict(rules)
+        if module._diff:
+            extra["diff"] = merged_diff(diff(current, plan), rule_set)
+        if rules_changed:
+            extra["changed"] = True
+        exit_check_mode(
+            module,
+            api,
+            current,
+            plan,
+            unlisted=list(plan.unlisted),
+            pools=pool_results(planner, pools),
+            **extra,
+        )
 
     try:
+        if rule_set is not None:
+            sip = SipApi(api.twirp)
+            apply_rules(sip, rule_set, planner, rule_set.creations_and_updates())
         execute(api, planner, run, progress)
+        if rule_set is not None:
+            apply_rules(sip, rule_set, planner, rule_set.deletions())
         records = settle(api, planner, run, progress, current)
+        if rule_set is not None and any(task.unrouted for task in rule_set.deletions()):
+            # Numbers of a rule deleted with force lost their rule: show them as they are now.
+            records = held_records(api, run.page_size)
     except LiveKitError as exc:
-        fail_with(module, exc, **progress.result())
+        result = progress.result()
+        result.update(rule_result(rule_set, managed, done_only=True))
+        if rule_set is not None and any(task.done for task in rule_set.tasks):
+            result["changed"] = True
+        fail_with(module, exc, **result)
 
     result = progress.result()
+    result.update(rule_result(rule_set, managed))
+    if rules_changed:
+        result["changed"] = True
     if module._diff:
-        result["diff"] = diff(current, plan)
+        result["diff"] = merged_diff(diff(current, plan), rule_set)
     module.exit_json(
         phone_numbers=records,
         unlisted=list(plan.unlisted),
-        pools=planner.pool_results(set(progress.purchased)),
+        pools=pool_results(planner, pools, set(progress.purchased)),
         **result,
     )
+
+
+def merged_diff(numbers_diff, rule_set):
+    """The numbers' diff, with the rules that change beside them."""
+    if rule_set is None:
+        return numbers_diff
+    rules = rule_set.diff()
+    for side in ("before", "after"):
+        numbers_diff[side].update(rules[side])
+    return numbers_diff
 
 
 if __name__ == "__main__":

@@ -463,7 +463,6 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.livekit.sip.plugins.module_utils._dispatch_rules import (
     RuleInUse,
     desired_from_params,
-    disagreement,
     find_by_name,
     plan_rule,
     public_rule,
@@ -472,9 +471,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._dispatch_rules import
 from ansible_collections.livekit.sip.plugins.module_utils._errors import (
     LiveKitError,
     ParameterError,
-    ResponseError,
 )
-from ansible_collections.livekit.sip.plugins.module_utils._execute import outcome_unknown
 from ansible_collections.livekit.sip.plugins.module_utils._module import (
     api_calls,
     auth_argument_spec,
@@ -482,14 +479,12 @@ from ansible_collections.livekit.sip.plugins.module_utils._module import (
     fail_with,
 )
 from ansible_collections.livekit.sip.plugins.module_utils._records import is_held
+from ansible_collections.livekit.sip.plugins.module_utils._rule_set import rule_options
+from ansible_collections.livekit.sip.plugins.module_utils._rule_writes import carry_out
 from ansible_collections.livekit.sip.plugins.module_utils._sip_api import SipApi
 
 MAX_PAGE_SIZE = 1000
 NUMBER_PAGE_SIZE = 500
-
-
-class WriteDisagrees(ResponseError):
-    default_code = "write_disagrees"
 
 
 def check_params(params):
@@ -552,63 +547,12 @@ def routed_numbers(api, rule_id):
     )
 
 
-def write(sip, plan, params):
-    """Send the planned write; the RuleRecord after it (None after a deletion).
-
-    When the outcome of the write is unknown (the answer was lost, or a repeat was refused), the
-    rule is read again: a write found carried out counts as done, anything else is reported as
-    the error it was, never repeated on a guess.
-    """
-    try:
-        record = sip.call_planned(plan.method, plan.body)
-    except LiveKitError as exc:
-        if not outcome_unknown(exc):
-            raise
-        if plan.action == "create":
-            found = find_by_name(sip.list(params["page_size"]), plan.after["name"])
-            record = sip.get_record(found["id"]) if found else None
-        else:
-            record = sip.get_record(plan.before["id"])
-            if plan.action == "delete":
-                if record is None:
-                    return None
-                raise
-        if record is None or disagreement(plan, record.rule):
-            raise exc from None
-        return record
-    return None if plan.action == "delete" else record
-
-
 def main():
     module = AnsibleModule(
         argument_spec=auth_argument_spec(
-            name={"type": "str"},
             id={"type": "str"},
-            state={"type": "str", "default": "present", "choices": ["present", "absent"]},
-            type={"type": "str", "choices": ["direct", "individual", "callee"]},
-            room_name={"type": "str"},
-            room_prefix={"type": "str"},
-            randomize_room={"type": "bool"},
-            pin={"type": "str", "no_log": True},
-            trunk_ids={"type": "list", "elements": "str"},
-            numbers={"type": "list", "elements": "str"},
-            inbound_numbers={"type": "list", "elements": "str"},
-            hide_phone_number={"type": "bool"},
-            metadata={"type": "str"},
-            attributes={"type": "dict"},
-            agents={
-                "type": "list",
-                "elements": "dict",
-                "options": {
-                    "agent_name": {"type": "str", "required": True},
-                    "metadata": {"type": "str"},
-                },
-            },
-            room_preset={"type": "str"},
-            krisp_enabled={"type": "bool"},
-            media_encryption={"type": "str", "choices": ["disable", "allow", "require"]},
-            force={"type": "bool", "default": False},
             page_size={"type": "int", "default": 100},
+            **rule_options(),
         ),
         required_one_of=[("name", "id")],
         supports_check_mode=True,
@@ -649,22 +593,9 @@ def main():
     after = plan.after
     if plan.changed and not module.check_mode:
         try:
-            record = write(sip, plan, params)
+            after = carry_out(sip, plan, params["page_size"])
         except LiveKitError as exc:
             fail_with(module, exc, api_calls=api_calls(api), **result)
-        if record is None:
-            after = None
-        else:
-            after = record.rule
-            wrong = disagreement(plan, after)
-            if wrong:
-                exc = WriteDisagrees(
-                    "%s of the SIP dispatch rule %s was accepted, but the server's answer "
-                    "differs from the request in: %s; check the rule before running again"
-                    % (plan.method, after["id"], ", ".join(wrong))
-                )
-                fail_with(module, exc, api_calls=api_calls(api), **result)
-        plan.after = after
     result["sip_dispatch_rule"] = public_rule(after)
     result["api_calls"] = api_calls(api)
     if module._diff:

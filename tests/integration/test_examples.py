@@ -86,10 +86,16 @@ def test_examples_run_against_the_emulator(emulator, module, tmp_path):
     expected_errors = {"not_found"} if module == "phone_number_info" else set()
     assert set(counters["errors"]) == expected_errors
     if module == "phone_number":
-        # Three numbers bought once each, and all released at the end.
-        assert sorted(counters["purchases_by_number"].values()) == [1, 1, 1]
-        assert counters["writes"]["released"] == 3
+        # Four numbers bought once each (one routed by rule name), and all released at the end.
+        assert sorted(counters["purchases_by_number"].values()) == [1, 1, 1, 1]
+        assert counters["writes"]["released"] == 4
         assert emulator.admin.health()["numbers_held"] == 0
+        assert counters["rule_writes"] == {"created": 1, "updated": 0, "replaced": 0, "deleted": 1}
+    if module == "phone_number_fleet":
+        # The rule defined beside the entries is created once, its pool's two numbers are bought
+        # routed to it, and the rule is deleted once those numbers were released.
+        assert counters["rule_writes"] == {"created": 1, "updated": 0, "replaced": 0, "deleted": 1}
+        assert emulator.admin.health()["sip_dispatch_rules"] == 0
     if module == "sip_dispatch_rule":
         # Two rules created, each updated once (metadata; the rename), both deleted at the end;
         # the number routed to one of them released.

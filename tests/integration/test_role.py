@@ -262,3 +262,85 @@ def test_the_secret_stays_out_of_the_output(emulator_factory, tmp_path, wanted):
     assert (done.returncode == 0) is (wanted[0]["count"] == 1), done.output
     assert "livekit.sip.phone_numbers" in done.output
     assert secret not in done.output
+
+
+RULES = [
+    {
+        "name": "support",
+        "type": "individual",
+        "room_prefix": "support-",
+        "pin": "zq-distinctive-pin-4711",
+        "agents": [{"agent_name": "support-agent", "metadata": "tier1"}],
+    }
+]
+
+
+def test_the_role_creates_a_rule_and_routes_a_new_number_to_it(emulator, playbook):
+    emulator.admin.load(
+        {
+            "sip_dispatch_rules": [
+                {
+                    "sip_dispatch_rule_id": "SDR_legacy",
+                    "name": "legacy",
+                    "trunk_ids": ["ST_old"],
+                    "rule": {"dispatch_rule_direct": {"room_name": "old"}},
+                }
+            ]
+        }
+    )
+    number = available(emulator, "US", "415", 1)[0]
+    wanted = {
+        "livekit_sip_dispatch_rules": RULES,
+        "livekit_phone_numbers": [{"phone_number": number, "sip_dispatch_rule": "support"}],
+    }
+    emulator.admin.reset_counters()
+
+    checked = playbook.run(check=True, **wanted)
+    assert checked.returncode == 0, checked.output
+    summary = checked.summary
+    assert summary["rules_created"] == ["support"] and summary["rules_unlisted"] == ["legacy"]
+    assert summary["purchased"] == [number]
+    assert summary["phone_numbers"][0]["sip_dispatch_rule_ids"] == [
+        "(created by this run: support)"
+    ]
+    assert "Would create rules (1): support" in checked.output
+    assert "Rules in no definition (1): legacy" in checked.output
+    counters = emulator.admin.counters()
+    assert writes(counters) == 0 and sum(counters["rule_writes"].values()) == 0
+    assert calls(counters, "CreateSIPDispatchRule") == 0
+
+    applied = playbook.run(**wanted)
+    assert applied.returncode == 0, applied.output
+    assert applied.recap()["changed"] == "1"
+    assert "Created rules (1): support" in applied.output
+    rule_id = applied.summary["sip_dispatch_rules"][0]["sip_dispatch_rule"]["id"]
+    assert rule_id.startswith("SDR_") and rule_id != "SDR_legacy"
+    assert applied.summary["phone_numbers"][0]["sip_dispatch_rule_ids"] == [rule_id]
+    counters = emulator.admin.counters()
+    assert counters["rule_writes"]["created"] == 1 and counters["writes"]["purchased"] == 1
+    assert "zq-distinctive-pin-4711" not in applied.output + checked.output
+
+    emulator.admin.reset_counters()
+    again = playbook.run(**wanted)
+    assert again.returncode == 0, again.output
+    assert again.recap()["changed"] == "0"
+    assert again.summary["rules_created"] == [] and again.summary["purchased"] == []
+    assert "Created rules (0): -" in again.output
+    counters = emulator.admin.counters()
+    assert writes(counters) == 0 and sum(counters["rule_writes"].values()) == 0
+    # One listing of the rules (a page, then the empty page that ends it), one of the numbers.
+    assert calls(counters, "ListSIPDispatchRule") == 2 and calls(counters, "ListPhoneNumbers") == 1
+
+
+def test_an_entry_naming_an_unknown_rule_fails_before_any_write(emulator, playbook):
+    done = playbook.run(
+        livekit_sip_dispatch_rules=RULES,
+        livekit_phone_numbers=[{"country_code": "US", "count": 1, "sip_dispatch_rule": "sales"}],
+    )
+    assert done.returncode != 0
+    assert (
+        "no SIP dispatch rule is named 'sales'; the project's rules are named: (none); "
+        "this run creates: support" in done.output
+    )
+    counters = emulator.admin.counters()
+    assert writes(counters) == 0 and sum(counters["rule_writes"].values()) == 0

@@ -139,3 +139,35 @@ def test_every_code_of_the_collection_is_documented(module):
     for code in collection_codes():
         assert f"V({code})" in described, code
         assert f"\n{code} " in table, code
+
+
+def test_the_fleets_rule_and_pool_results_are_documented():
+    from ansible_collections.livekit.sip.plugins.module_utils._entries import parse_entries
+    from ansible_collections.livekit.sip.plugins.module_utils._plan import Planner
+    from ansible_collections.livekit.sip.plugins.module_utils._rule_set import (
+        RULE_OPTIONS,
+        RuleSet,
+        parse_definitions,
+    )
+    from ansible_collections.livekit.sip.plugins.modules.phone_number_fleet import (
+        pool_results,
+        rule_result,
+    )
+
+    doc = module_doc("phone_number_fleet", "RETURN")
+    definition = {option: spec.get("default") for option, spec in RULE_OPTIONS.items()}
+    definition.update(name="support", type="direct", room_name="lobby")
+    rules = RuleSet(parse_definitions([definition]), [])
+    result = rule_result(rules, managed=True)
+    assert {key for key in result if key.startswith("rules_")} == {
+        key for key in doc if key.startswith("rules_")
+    }
+    assert set(result["sip_dispatch_rules"][0]) == set(doc["sip_dispatch_rules"]["contains"])
+    assert rule_result(rules, managed=False) == {}
+
+    numbers, pools = parse_entries([{"country_code": "US", "count": 0, "sip_dispatch_rule": "x"}])
+    planner = Planner([], numbers, pools)
+    planner.finish()
+    item = pool_results(planner, pools)[0]
+    assert list(item) == list(doc["pools"]["contains"]) == list(doc["pools"]["sample"][0])
+    assert item["sip_dispatch_rule"] == "x"
