@@ -71,9 +71,11 @@ bench: venv link
 		--plot .build/bench/performance-fleet-size.png --check
 
 # The benchmark at 10 numbers, both approaches, one run: the counting targets (no write on a
-# re-run, calls per page and per change, one release call), the rate-limited run and the report, in about 25 seconds.
+# re-run, one listing, calls per page and per change, one release call), a server capping pages
+# at 3 (4 pages), the floor, the module's memory, the rate-limited run and the report, in about 35 seconds.
 bench-smoke: venv link
 	$(BIN)/python -m benchmarks.run --sizes 10 --main-size 10 --repeat 1 --loop-repeat 1 --startup-runs 3 \
+		--page-caps 1000,3 --floor-runs 1 --memory-size 10 \
 		--out .build/bench/smoke/results.json --check
 	$(BIN)/python -m benchmarks.report .build/bench/smoke/results.json --markdown .build/bench/smoke/report.md \
 		--plot .build/bench/smoke/performance-fleet-size.png --check
