@@ -16,7 +16,7 @@ from typing import Dict, Optional
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
-from ansible_collections.livekit.sip.plugins.module_utils._api import PhoneNumberApi
+from ansible_collections.livekit.sip.plugins.module_utils._api import LIST_WORKERS, PhoneNumberApi
 from ansible_collections.livekit.sip.plugins.module_utils._auth import TokenSource
 from ansible_collections.livekit.sip.plugins.module_utils._errors import (
     ConfigError,
@@ -219,6 +219,8 @@ def build_api(module):
     """Check dependencies and settings, then return a PhoneNumberApi (or fail the module)."""
     check_dependencies(module)
     try:
-        return PhoneNumberApi(build_client(module))
+        # The modules' workers option bounds the requests in flight: updates and listing pages.
+        workers = module.params.get("workers") or LIST_WORKERS
+        return PhoneNumberApi(build_client(module), list_workers=workers)
     except LiveKitError as exc:
         fail_with(module, exc)
