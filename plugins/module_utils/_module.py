@@ -84,7 +84,7 @@ def write_argument_spec(max_purchase: Optional[int] = None, batch_size: bool = F
         "wait": {"type": "bool", "default": False},
         "wait_timeout": {"type": "int", "default": 300},
         "workers": {"type": "int", "default": 8},
-        "page_size": {"type": "int", "default": 500},
+        "page_size": {"type": "int", "default": 1000},
         SPEND_OPTION: spend,
     }
     if batch_size:

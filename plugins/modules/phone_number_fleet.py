@@ -11,7 +11,8 @@ version_added: 0.1.0
 description:
   - Reconciles all of a project's phone numbers with a list of O(entries) in one task.
     An entry is either one number or a pool (so many numbers in a country and area code).
-  - The project's numbers are read with one paged listing. Each pool that holds fewer numbers
+  - The project's numbers are read with one paged listing (its pages asked for in parallel,
+    on O(workers), when the server's page tokens allow it). Each pool that holds fewer numbers
     than it asks for is searched once; the numbers to buy are bought with one purchase per
     dispatch rule (per O(batch_size) numbers); numbers routed elsewhere are routed concurrently;
     numbers to release are released in one call (per O(batch_size) numbers). The number of API
@@ -134,6 +135,19 @@ options:
     type: int
     default: 500
     version_added: 0.1.0
+  return_records:
+    description:
+      - Which records RV(phone_numbers) holds.
+      - V(changed) returns the records of the numbers the run bought or routed, as the server
+        answered those writes, and RV(counts) counts the rest. The result stays small however
+        many numbers the project holds, so that Ansible's handling of it (the no_log scrub,
+        the transfer to the controller, registering it) does not cost more than the run.
+      - V(all) returns every number the project holds after the run. A run that wrote then
+        lists the project once more to read them.
+    type: str
+    choices: [changed, all]
+    default: changed
+    version_added: 0.1.0
 notes:
   - Searching costs nothing; the searches of check mode are real requests.
 seealso:
@@ -204,8 +218,11 @@ EXAMPLES = r"""
 RETURN = r"""
 phone_numbers:
   description:
-    - Records of every number the project holds after the run, in the order the server lists
-      them.
+    - With O(return_records=changed) (the default), the records of the numbers the run bought
+      or routed, in that order, as the server answered those writes (a purchase may answer
+      only the id, the number and the status). Empty when the run changed nothing.
+    - With O(return_records=all), the records of every number the project holds after the run,
+      in the order the server lists them.
     - In check mode, the records predicted; a number to be bought has only
       RV(phone_numbers[].e164_format), status V(pending) and its rule.
   returned: success
@@ -388,6 +405,39 @@ unlisted:
   type: list
   elements: str
   sample: ["+14152045605"]
+counts:
+  description:
+    - How many numbers the run found and changed, whatever O(return_records) says (in check
+      mode, would change).
+  returned: success
+  type: dict
+  sample: {held: 20000, purchased: 0, routed: 0, released: 0, unlisted: 0, unchanged: 20000}
+  contains:
+    held:
+      description: Numbers the project holds after the run.
+      type: int
+      returned: always
+    purchased:
+      description: Numbers bought, the length of RV(purchased).
+      type: int
+      returned: always
+    routed:
+      description: Numbers routed, the length of RV(routed).
+      type: int
+      returned: always
+    released:
+      description: Numbers released, the length of RV(released).
+      type: int
+      returned: always
+    unlisted:
+      description: Numbers held that no entry accounts for, the length of RV(unlisted).
+      type: int
+      returned: always
+    unchanged:
+      description: Numbers held after the run that it neither bought nor routed.
+      type: int
+      returned: always
+  version_added: 0.1.0
 pools:
   description: One item per pool entry, in the order of O(entries).
   returned: success
@@ -443,6 +493,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._errors import (
 )
 from ansible_collections.livekit.sip.plugins.module_utils._execute import (
     Progress,
+    by_number,
     execute,
     read_and_plan,
     settle,
@@ -457,7 +508,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._module import (
     warn_all,
     write_argument_spec,
 )
-from ansible_collections.livekit.sip.plugins.module_utils._plan import diff
+from ansible_collections.livekit.sip.plugins.module_utils._plan import diff, predict
 
 
 def check_params(params):
@@ -472,6 +523,26 @@ def check_params(params):
     return numbers, pools
 
 
+def counts(held, plan, purchased, routed, released):
+    """The ``counts`` return value."""
+    touched = set(purchased) | set(routed)
+    return {
+        "held": len(held),
+        "purchased": len(purchased),
+        "routed": len(routed),
+        "released": len(released),
+        "unlisted": len(plan.unlisted),
+        "unchanged": sum(1 for record in held if record["e164_format"] not in touched),
+    }
+
+
+def changed_records(records, purchased, routed):
+    """The records of the numbers bought or routed, in that order, each once."""
+    index = by_number(records)
+    numbers = list(dict.fromkeys(list(purchased) + list(routed)))
+    return [index[number] for number in numbers if number in index]
+
+
 def main():
     module = AnsibleModule(
         argument_spec=write_argument_spec(
@@ -479,10 +550,12 @@ def main():
             batch_size=True,
             entries={"type": "list", "elements": "dict", "required": True},
             release_unlisted={"type": "bool", "default": False},
+            return_records={"type": "str", "default": "changed", "choices": ["changed", "all"]},
         ),
         supports_check_mode=True,
     )
     params = module.params
+    every_record = params["return_records"] == "all"
     try:
         numbers, pools = check_params(params)
     except LiveKitError as exc:
@@ -507,13 +580,24 @@ def main():
         fail_with(module, exc, **progress.result())
     warn_all(module, progress)
     plan = planner.plan
-    exit_check_mode(
-        module, api, current, plan, unlisted=list(plan.unlisted), pools=planner.pool_results()
-    )
+    if module.check_mode:
+        predicted = predict(current, plan)
+        exit_check_mode(
+            module,
+            api,
+            current,
+            plan,
+            phone_numbers=predicted
+            if every_record
+            else changed_records(predicted, plan.purchased, plan.routed),
+            counts=counts(predicted, plan, plan.purchased, plan.routed, plan.releases),
+            unlisted=list(plan.unlisted),
+            pools=planner.pool_results(),
+        )
 
     try:
         execute(api, planner, run, progress)
-        records = settle(api, planner, run, progress, current)
+        records = settle(api, planner, run, progress, current, relist=every_record)
     except LiveKitError as exc:
         fail_with(module, exc, **progress.result())
 
@@ -521,7 +605,10 @@ def main():
     if module._diff:
         result["diff"] = diff(current, plan)
     module.exit_json(
-        phone_numbers=records,
+        phone_numbers=records
+        if every_record
+        else changed_records(records, progress.purchased, progress.routed),
+        counts=counts(records, plan, progress.purchased, progress.routed, progress.released),
         unlisted=list(plan.unlisted),
         pools=planner.pool_results(set(progress.purchased)),
         **result,

@@ -56,9 +56,11 @@ options:
     type: int
   page_size:
     description:
-      - How many numbers to ask the server for per page (1 to 1000).
+      - How many numbers to ask the server for per page (1 to 1000). Without O(limit), the pages
+        after the first are asked for in parallel (8 at a time) when the server's page tokens
+        allow it.
     type: int
-    default: 500
+    default: 1000
 seealso:
   - module: livekit.sip.phone_number
   - module: livekit.sip.phone_number_search
@@ -277,7 +279,7 @@ def main():
             statuses={"type": "list", "elements": "str", "choices": list(STATUS_CHOICES)},
             sip_dispatch_rule_id={"type": "str"},
             limit={"type": "int"},
-            page_size={"type": "int", "default": 500},
+            page_size={"type": "int", "default": 1000},
         ),
         mutually_exclusive=[
             ("id", "phone_number"),
