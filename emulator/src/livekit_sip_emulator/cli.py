@@ -11,7 +11,7 @@ import sys
 import threading
 
 from . import process
-from .config import FAULT_KINDS, JSON_NAMES, EmulatorConfig
+from .config import FAULT_KINDS, JSON_NAMES, PAGE_TOKENS, EmulatorConfig
 from .emulator import Emulator
 
 DEFAULTS = EmulatorConfig()
@@ -52,6 +52,13 @@ OPTIONS = (
         "max_rule_page_size",
         int,
         "cap on the limit of ListSIPDispatchRule pages (default %(default)s)",
+    ),
+    (
+        "--page-tokens",
+        "page_tokens",
+        str,
+        "page tokens: offset (base64url JSON, as the protocol library writes them) or cursor "
+        "(opaque); default %(default)s",
     ),
     ("--latency-ms", "latency_ms", float, "delay added to every API call (default %(default)s)"),
     (
@@ -159,7 +166,7 @@ def _server_options():
             type=kind,
             default=default,
             help=text,
-            choices=JSON_NAMES if field == "json_names" else None,
+            choices={"json_names": JSON_NAMES, "page_tokens": PAGE_TOKENS}.get(field),
         )
     for flag, field, text in FLAGS:
         group.add_argument(flag, dest=field, action="store_true", help=text)

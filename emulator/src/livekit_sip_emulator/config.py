@@ -31,6 +31,9 @@ ALL_METHODS = METHODS + SIP_METHODS
 
 FAULT_KINDS = ("unavailable", "rate_limited", "drop", "lost_response")
 JSON_NAMES = ("proto", "camel")
+# offset: the protocol library's base64url JSON {"offset", "limit"}; cursor: opaque tokens that
+# only the server can resolve (a client cannot build or predict them).
+PAGE_TOKENS = ("offset", "cursor")
 
 # Ways a real server plausibly misbehaves, off by default; see quirks.py. Each is a start-up flag
 # and a setting of POST /_emulator/config.
@@ -57,6 +60,7 @@ BEHAVIOUR_KEYS = (
     "max_page_size",
     "max_rule_page_size",
     "check_rule_ids",
+    "page_tokens",
 ) + QUIRK_KEYS
 # The subset that may change while numbers are held (the inventory stays as it is).
 RUNTIME_KEYS = (
@@ -66,6 +70,7 @@ RUNTIME_KEYS = (
     "skip_defaults",
     "max_page_size",
     "max_rule_page_size",
+    "page_tokens",
 ) + QUIRK_KEYS
 # What omit_fields may leave out: record fields, and the listing's items and counters.
 RECORD_FIELD_NAMES = (
@@ -105,6 +110,7 @@ class EmulatorConfig:
     max_page_size: int = 1000
     max_rule_page_size: int = 1000
     check_rule_ids: bool = False
+    page_tokens: str = "offset"
     shuffle_search: bool = False
     shift_pages: int = 0
     status_override: str = ""
@@ -205,6 +211,12 @@ def coerce(name, value):
         if value not in JSON_NAMES:
             raise ValueError(
                 "json_names must be one of {}, got {!r}".format(", ".join(JSON_NAMES), value)
+            )
+        return value
+    if name == "page_tokens":
+        if value not in PAGE_TOKENS:
+            raise ValueError(
+                "page_tokens must be one of {}, got {!r}".format(", ".join(PAGE_TOKENS), value)
             )
         return value
     if name in (
