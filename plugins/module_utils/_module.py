@@ -142,6 +142,7 @@ def exit_check_mode(module, api, current, plan: Plan, **extra) -> None:
         result["diff"] = diff(current, plan)
     result["phone_numbers"] = predict(current, plan)
     result["api_calls"] = api_calls(api)
+    result["invocation"] = invocation(module)
     result.update(extra)
     module.exit_json(**result)
 
@@ -173,6 +174,22 @@ def _shorten(match):
     return "%s and %d more" % (", ".join(numbers[:MESSAGE_NUMBERS]), len(numbers) - MESSAGE_NUMBERS)
 
 
+# Option values longer than this are not echoed back under ``invocation`` (what -v shows): a
+# task given 20,000 entries would otherwise return all of them again, scrubbed for no_log values,
+# copied and carried back to the controller, for seconds per run.
+ECHO_LIMIT = 1000
+
+
+def invocation(module) -> Dict[str, object]:
+    """The result's ``invocation``: the options the task was given, long lists as their length."""
+    args = {}
+    for name, value in module.params.items():
+        if isinstance(value, (list, dict)) and len(value) > ECHO_LIMIT:
+            value = "(%d items, not echoed)" % len(value)
+        args[name] = value
+    return {"module_args": args}
+
+
 def fail_with(module, exc, **result):
     """Report a LiveKitError: a one-line ``msg`` and the structured ``error``.
 
@@ -187,6 +204,7 @@ def fail_with(module, exc, **result):
             " (gave up after %d attempts; the retries option, livekit_retries in the role, allows more)"
             % (cause.attempts)
         )
+    result.setdefault("invocation", invocation(module))
     module.fail_json(msg=msg, error=exc.to_dict(), **result)
 
 

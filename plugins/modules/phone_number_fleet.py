@@ -503,6 +503,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._module import (
     check_write_params,
     exit_check_mode,
     fail_with,
+    invocation,
     settings,
     spend_option,
     warn_all,
@@ -611,6 +612,7 @@ def main():
         counts=counts(records, plan, progress.purchased, progress.routed, progress.released),
         unlisted=list(plan.unlisted),
         pools=planner.pool_results(set(progress.purchased)),
+        invocation=invocation(module),
         **result,
     )
 

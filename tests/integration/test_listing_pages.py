@@ -81,3 +81,15 @@ def test_the_info_module_lists_every_number_once(paged):
     result = run(emulator, "phone_number_info")
     assert sorted(r["e164_format"] for r in result["phone_numbers"]) == sorted(numbers)
     assert lists(emulator) == 10
+
+
+def test_long_option_lists_are_not_echoed_back_and_the_secret_never_is(emulator):
+    numbers = ["+1415555%04d" % i for i in range(1001)]
+    entries = [{"phone_number": n, "state": "absent"} for n in numbers]
+    result = run(emulator, "phone_number_fleet", entries=entries)
+    assert result["changed"] is False and result["counts"]["held"] == 0
+    echoed = result["invocation"]["module_args"]
+    assert echoed["entries"] == "(1001 items, not echoed)"
+    assert echoed["api_secret"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    short = run(emulator, "phone_number_fleet", entries=entries[:3])
+    assert [e["phone_number"] for e in short["invocation"]["module_args"]["entries"]] == numbers[:3]
