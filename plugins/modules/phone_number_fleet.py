@@ -139,13 +139,16 @@ options:
     description:
       - Which records RV(phone_numbers) holds.
       - V(changed) returns the records of the numbers the run bought or routed, as the server
-        answered those writes, and RV(counts) counts the rest. The result stays small however
-        many numbers the project holds, so that Ansible's handling of it (the no_log scrub,
-        the transfer to the controller, registering it) does not cost more than the run.
+        answered those writes, when they are 1,000 or fewer; a run that changes more returns
+        none (RV(purchased) and RV(routed) still name every number). RV(counts) counts the
+        rest. The result stays small however many numbers the project holds, so that Ansible's
+        handling of it (the no_log scrub, the transfer to the controller, registering it) does
+        not cost more than the run.
       - V(all) returns every number the project holds after the run. A run that wrote then
         lists the project once more to read them.
+      - V(none) returns no record.
     type: str
-    choices: [changed, all]
+    choices: [changed, all, none]
     default: changed
     version_added: 0.1.0
 notes:
@@ -220,9 +223,10 @@ phone_numbers:
   description:
     - With O(return_records=changed) (the default), the records of the numbers the run bought
       or routed, in that order, as the server answered those writes (a purchase may answer
-      only the id, the number and the status). Empty when the run changed nothing.
+      only the id, the number and the status). Empty when the run changed nothing, and when it
+      changed more than 1,000 numbers (RV(purchased) and RV(routed) name them all).
     - With O(return_records=all), the records of every number the project holds after the run,
-      in the order the server lists them.
+      in the order the server lists them. With O(return_records=none), empty.
     - In check mode, the records predicted; a number to be bought has only
       RV(phone_numbers[].e164_format), status V(pending) and its rule.
   returned: success
@@ -537,10 +541,19 @@ def counts(held, plan, purchased, routed, released):
     }
 
 
-def changed_records(records, purchased, routed):
-    """The records of the numbers bought or routed, in that order, each once."""
-    index = by_number(records)
+# With return_records=changed, a run that changes more numbers returns none of their records:
+# the lists of numbers name them, and thousands of records would cost more than the run.
+CHANGED_RECORDS_LIMIT = 1000
+
+
+def returned_records(choice, records, purchased, routed):
+    """``phone_numbers`` for ``return_records=choice`` from the records held after the run."""
+    if choice == "all":
+        return records
     numbers = list(dict.fromkeys(list(purchased) + list(routed)))
+    if choice == "none" or len(numbers) > CHANGED_RECORDS_LIMIT:
+        return []
+    index = by_number(records)
     return [index[number] for number in numbers if number in index]
 
 
@@ -551,7 +564,11 @@ def main():
             batch_size=True,
             entries={"type": "list", "elements": "dict", "required": True},
             release_unlisted={"type": "bool", "default": False},
-            return_records={"type": "str", "default": "changed", "choices": ["changed", "all"]},
+            return_records={
+                "type": "str",
+                "default": "changed",
+                "choices": ["changed", "all", "none"],
+            },
         ),
         supports_check_mode=True,
     )
@@ -588,9 +605,9 @@ def main():
             api,
             current,
             plan,
-            phone_numbers=predicted
-            if every_record
-            else changed_records(predicted, plan.purchased, plan.routed),
+            phone_numbers=returned_records(
+                params["return_records"], predicted, plan.purchased, plan.routed
+            ),
             counts=counts(predicted, plan, plan.purchased, plan.routed, plan.releases),
             unlisted=list(plan.unlisted),
             pools=planner.pool_results(),
@@ -606,9 +623,9 @@ def main():
     if module._diff:
         result["diff"] = diff(current, plan)
     module.exit_json(
-        phone_numbers=records
-        if every_record
-        else changed_records(records, progress.purchased, progress.routed),
+        phone_numbers=returned_records(
+            params["return_records"], records, progress.purchased, progress.routed
+        ),
         counts=counts(records, plan, progress.purchased, progress.routed, progress.released),
         unlisted=list(plan.unlisted),
         pools=planner.pool_results(set(progress.purchased)),
