@@ -32,7 +32,16 @@ phone_number_fleet.main()
 def _emulator(workdir, latency_ms, pool, page_cap, env):
     pid_file = str(workdir / "memory-emulator.pid")
     started = subprocess.run(
-        [sys.executable, "-m", "livekit_sip_emulator", "start", "--pid-file", pid_file, "--port", "0"]
+        [
+            sys.executable,
+            "-m",
+            "livekit_sip_emulator",
+            "start",
+            "--pid-file",
+            pid_file,
+            "--port",
+            "0",
+        ]
         + ["--latency-ms", str(latency_ms), "--inventory-size", str(pool)]
         + ["--quota", "1000000", "--max-page-size", str(page_cap)],
         cwd=str(ROOT),

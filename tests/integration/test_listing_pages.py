@@ -12,7 +12,7 @@ import pytest
 
 from tests.integration.helpers import available, run
 
-pytest_plugins = ["tests.emulator.fixtures"]
+pytest_plugins = ["livekit_sip_emulator.fixtures"]
 
 HELD = 95
 CAP = 10

@@ -3,7 +3,7 @@
 python -m livekit_sip_emulator.bench [--threads 32] [--seconds 3] [--method ListPhoneNumbers] [--url URL]
 Without --url it measures an in-process emulator (client and server then share one interpreter).
 
-python -m tests.emulator.bench --page-time [--held 20000] [--limit 1000]
+python -m livekit_sip_emulator.bench --page-time [--held 20000] [--limit 1000]
 measures the emulator's own time to answer each page of a listing of --held numbers (no HTTP,
 no latency): what it adds to every page a benchmark reads.
 """
