@@ -60,9 +60,10 @@ lint: venv link
 
 test: ruff units emulator-tests integration bench-smoke sanity lint molecule package
 
-# docs/performance.md: the role against a per-number loop on the emulator (about 25 minutes with
-# the defaults). BENCH_ARGS chooses sizes, repetitions and latency, for example
-#   make bench BENCH_ARGS="--sizes 50,100 --main-size 100 --repeat 1"   (about 3 minutes)
+# docs/performance.md: the role at 100 to 20,000 numbers, with pages of 1,000 and of 100, against
+# its floor and a per-number loop (to 1,000 numbers) on the emulator (about 40 minutes with the
+# defaults on a quiet machine). BENCH_ARGS chooses sizes, repetitions and latency, for example
+#   make bench BENCH_ARGS="--sizes 50,100 --main-size 100 --repeat 1 --floor-runs 1"   (about 3 minutes)
 # Results: .build/bench/results.json, report.md and performance-fleet-size.png.
 BENCH_ARGS ?=
 bench: venv link
