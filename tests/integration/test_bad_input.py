@@ -408,6 +408,8 @@ def test_there_are_at_least_thirty_cases():
             "phone_number_fleet",
             {
                 "entries": [{"country_code": "us", "area_code": "415", "count": 3}],
+                # Every record held, so that both runs can be compared whatever each changed.
+                "return_records": "all",
                 "check_mode": True,
             },
         ),
