@@ -129,7 +129,7 @@ def _remember(memo, key, value):
 
 def _enum(value, prefix, numbers, names, fallback):
     """Short lowercase name for an enum given as full name, short name or number."""
-    if type(value) is str:
+    if isinstance(value, str):
         key = (value, prefix, fallback)
         known = _ENUM_MEMO.get(key)
         if known is None:
@@ -235,7 +235,7 @@ def timestamp(value: Any) -> Optional[str]:
 
     Each text is worked out once.
     """
-    if type(value) is str:
+    if isinstance(value, str):
         if value in _TIMESTAMP_MEMO:
             return _TIMESTAMP_MEMO[value]
         return _remember(_TIMESTAMP_MEMO, value, _timestamp(value))
