@@ -60,9 +60,10 @@ lint: venv link
 
 test: ruff units emulator-tests integration bench-smoke sanity lint molecule package
 
-# docs/performance.md: the role against a per-number loop on the emulator (about 25 minutes with
-# the defaults). BENCH_ARGS chooses sizes, repetitions and latency, for example
-#   make bench BENCH_ARGS="--sizes 50,100 --main-size 100 --repeat 1"   (about 3 minutes)
+# docs/performance.md: the role at 100 to 20,000 numbers, with pages of 1,000 and of 100, against
+# its floor and a per-number loop (to 1,000 numbers) on the emulator (about 40 minutes with the
+# defaults on a quiet machine). BENCH_ARGS chooses sizes, repetitions and latency, for example
+#   make bench BENCH_ARGS="--sizes 50,100 --main-size 100 --repeat 1 --floor-runs 1"   (about 3 minutes)
 # Results: .build/bench/results.json, report.md and performance-fleet-size.png.
 BENCH_ARGS ?=
 bench: venv link
@@ -71,9 +72,11 @@ bench: venv link
 		--plot .build/bench/performance-fleet-size.png --check
 
 # The benchmark at 10 numbers, both approaches, one run: the counting targets (no write on a
-# re-run, calls per page and per change, one release call), the rate-limited run and the report, in about 25 seconds.
+# re-run, one listing, calls per page and per change, one release call), a server capping pages
+# at 3 (4 pages), the floor, the module's memory, the rate-limited run and the report, in about 35 seconds.
 bench-smoke: venv link
 	$(BIN)/python -m benchmarks.run --sizes 10 --main-size 10 --repeat 1 --loop-repeat 1 --startup-runs 3 \
+		--page-caps 1000,3 --floor-runs 1 --memory-size 10 \
 		--out .build/bench/smoke/results.json --check
 	$(BIN)/python -m benchmarks.report .build/bench/smoke/results.json --markdown .build/bench/smoke/report.md \
 		--plot .build/bench/smoke/performance-fleet-size.png --check

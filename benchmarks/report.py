@@ -25,11 +25,16 @@ def load(paths):
     return results, steps
 
 
-def group(steps, approach, size, step, variant="clean"):
+# Results written before page caps were measured ran at the emulator's default cap of 1,000.
+DEFAULT_CAP = 1000
+
+
+def group(steps, approach, size, step, variant="clean", cap=DEFAULT_CAP):
     return [
         s
         for s in steps
         if (s["approach"], s["size"], s["step"], s["variant"]) == (approach, size, step, variant)
+        and s.get("page_cap", DEFAULT_CAP) == cap
         and s["rc"] == 0
     ]
 
@@ -123,6 +128,97 @@ def target_lines(steps, settings, size):
     return ["| Step | Target | Measured | |", "|---|---|---|---|"] + lines
 
 
+def caps_of(steps):
+    return sorted({s.get("page_cap", DEFAULT_CAP) for s in steps if s["approach"] == "fleet"})[::-1]
+
+
+def floor_text(floor, calls, settings):
+    if floor is None:
+        return "-", None
+    seconds = targets.floor_seconds(floor, calls, settings)
+    return "%.2f s (%d calls)" % (seconds, calls), seconds
+
+
+def scale_table(steps, settings, floors):
+    """The role's first run and no-op re-run at every size and page cap, against their floors."""
+    by_size = {floor["size"]: floor for floor in floors}
+    lines = [
+        "| Numbers | Pages of | First run (a) | Its floor | Ratio | No-op re-run (b) | Its floor "
+        "| Ratio | Calls (a) | Calls (b) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    sizes = sorted({s["size"] for s in steps if s["approach"] == "fleet"})
+    for size in sizes:
+        for cap in caps_of(steps):
+            a, b = (
+                group(steps, "fleet", size, "a", cap=cap),
+                group(steps, "fleet", size, "b", cap=cap),
+            )
+            if not a and not b:
+                continue
+            page = min(cap, settings["page_size"])
+            cells = [f"{size:,}", f"{cap:,}"]
+            for name, runs in (("a", a), ("b", b)):
+                text, floor = floor_text(
+                    by_size.get(size), targets.floor_calls(name, size, settings, page), settings
+                )
+                ratio = "%.2fx" % (median(runs) / floor) if runs and floor else "-"
+                cells += [seconds_text(runs), text, ratio]
+            cells += [calls_text(a), calls_text(b)]
+            lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def floor_lines(floors):
+    lines = [
+        "| Numbers | Empty playbook, bare | The same, with the fleet in the inventory |",
+        "|---|---|---|",
+    ]
+    for floor in sorted(floors, key=lambda f: f["size"]):
+        lines.append(
+            "| {:,} | {:.2f} s (median of {}) | {:.2f} s |".format(
+                floor["size"],
+                statistics.median(floor["bare"]),
+                len(floor["bare"]),
+                statistics.median(floor["inventory"]),
+            )
+        )
+    return lines
+
+
+def memory_lines(memory):
+    if not memory:
+        return ["Not measured in these results."]
+    lines = [
+        "| Run of phone_number_fleet alone, %s numbers | Peak RSS | Time | Result |"
+        % "{:,}".format(memory["size"]),
+        "|---|---|---|---|",
+    ]
+    for run, name in (("first", "first run (buys them all)"), ("noop", "no-op re-run")):
+        item = memory[run]
+        lines.append(
+            "| %s | %s MB | %.2f s | %s bytes%s |"
+            % (
+                name,
+                item["peak_rss_mb"],
+                item["seconds"],
+                "{:,}".format(item["result_bytes"]),
+                " (failed: %s)" % item["msg"] if item["failed"] else "",
+            )
+        )
+    return lines
+
+
+def scale_target_lines(steps, settings, floors, memory):
+    checks = targets.scale_checks(steps, settings, floors, memory)
+    if not checks:
+        return ["No run at %s numbers or more in these results." % f"{targets.SCALE_SIZE:,}"]
+    lines = ["| Target | Measured | |", "|---|---|---|"]
+    for target, ok, detail in checks:
+        lines.append("| %s | %s | %s |" % (target, detail, "met" if ok else "**missed**"))
+    return lines
+
+
 def rate_limited_lines(steps, size):
     runs = [s for s in steps if s["variant"] == "rate_limited"]
     if not runs:
@@ -150,8 +246,12 @@ def markdown(results, steps):
     first = results[0]
     sizes = sorted({s["size"] for s in steps})
     size = max({s["size"] for s in steps if s["step"] == "d"} or sizes)
+    if "page_caps" not in first["settings"]:
+        first["settings"]["page_caps"] = [DEFAULT_CAP]
     settings = first["settings"]
     startup = next((r["startup"] for r in results if r.get("startup")), None)
+    memory = next((r["memory"] for r in results if r.get("memory")), None)
+    floors = [floor for r in results for floor in r.get("floors", ())]
     out = [
         "# Benchmark results",
         "",
@@ -165,6 +265,11 @@ def markdown(results, steps):
     out += ["", "## %d numbers" % size, ""] + main_table(steps, size)
     out += ["", "## Targets", ""] + target_lines(steps, settings, size)
     out += ["", "## Fleet size", ""] + size_table(steps, sizes)
+    if floors:
+        out += ["", "## Large fleets, against the floor", ""] + scale_table(steps, settings, floors)
+        out += ["", "### The floor", ""] + floor_lines(floors)
+        out += ["", "### Targets", ""] + scale_target_lines(steps, settings, floors, memory)
+    out += ["", "## Memory", ""] + memory_lines(memory)
     out += ["", "## Rate limited", ""] + rate_limited_lines(steps, size)
     out += ["", "## Start-up cost", ""]
     if startup:
@@ -184,27 +289,55 @@ def markdown(results, steps):
     return "\n".join(out) + "\n"
 
 
-def plot(steps, path):
+def plot(steps, path, floors=(), settings=None):
     import matplotlib
 
     matplotlib.use("Agg")  # no display on CI machines
     import matplotlib.pyplot as plt
 
     sizes = sorted({s["size"] for s in steps if s["step"] == "a"})
-    figure, axes = plt.subplots(figsize=(7, 4.5), dpi=110)
-    fleet = [
-        (n, median(group(steps, "fleet", n, "a"))) for n in sizes if group(steps, "fleet", n, "a")
-    ]
+    figure, axes = plt.subplots(figsize=(7.5, 5), dpi=110)
+    caps = caps_of(steps)
+    for position, cap in enumerate(caps):
+        for name, label, marker in (("a", "first run", "o"), ("b", "no-op re-run", "^")):
+            points = [
+                (n, median(group(steps, "fleet", n, name, cap=cap)))
+                for n in sizes
+                if group(steps, "fleet", n, name, cap=cap)
+            ]
+            if points and (name == "a" or len(points) > 1 or position == 0):
+                axes.plot(
+                    *zip(*points),
+                    marker=marker,
+                    linestyle="-" if position == 0 else ":",
+                    color="C0" if name == "a" else "C2",
+                    label="role, %s, pages of %d" % (label, cap),
+                )
+    if floors and settings:
+        page = min(caps[0], settings["page_size"]) if caps else settings["page_size"]
+        points = [
+            (
+                f["size"],
+                targets.floor_seconds(
+                    f, targets.floor_calls("b", f["size"], settings, page), settings
+                ),
+            )
+            for f in sorted(floors, key=lambda f: f["size"])
+        ]
+        axes.plot(
+            *zip(*points),
+            color="0.5",
+            linestyle="--",
+            label="floor of the no-op: empty playbook + pages x latency",
+        )
     loop = [
         (n, median(group(steps, "loop", n, "a"))) for n in sizes if group(steps, "loop", n, "a")
     ]
-    if fleet:
-        axes.plot(*zip(*fleet), marker="o", label="role phone_numbers (one module call)")
     if loop:
-        axes.plot(*zip(*loop), marker="s", label="loop of phone_number (one task item per number)")
+        axes.plot(*zip(*loop), marker="s", color="C1", label="loop of phone_number, first run")
     fit = loop_fit(steps)
     unmeasured = [n for n in sizes if n not in dict(loop)]
-    if fit and unmeasured:
+    if fit and loop and unmeasured:
         line = [loop[-1]] + [(n, fit * n) for n in unmeasured if n > loop[-1][0]]
         axes.plot(
             *zip(*line),
@@ -216,13 +349,16 @@ def plot(steps, path):
         )
     axes.set_xscale("log")
     axes.set_yscale("log")
-    axes.set_xlabel("numbers provisioned into an empty project (step a)")
+    axes.set_xlabel("numbers in the fleet")
     axes.set_ylabel("ansible-playbook wall time (s)")
     axes.set_xticks(sizes)
-    axes.set_xticklabels([str(n) for n in sizes])
+    axes.set_xticklabels([f"{n:,}" for n in sizes])
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend()
-    axes.set_title("Provisioning time against fleet size")
+    axes.legend(fontsize="small")
+    axes.set_title(
+        "Time against fleet size (emulator at %d ms per request)"
+        % (settings or {}).get("latency_ms", 50)
+    )
     figure.tight_layout()
     figure.savefig(path)
 
@@ -246,7 +382,8 @@ def main(argv=None):
     else:
         sys.stdout.write(text)
     if args.plot:
-        plot(steps, args.plot)
+        floors = [floor for r in results for floor in r.get("floors", ())]
+        plot(steps, args.plot, floors, results[0]["settings"])
     if args.check and "**missed**" in text:
         print("a target was missed; see the report's Targets table", file=sys.stderr)
         return 1

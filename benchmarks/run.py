@@ -1,11 +1,13 @@
 """Measure both approaches against the emulator and write the results as JSON.
 
-    python -m benchmarks.run [--sizes 100,300,1000,3000] [--main-size 1000] [--repeat 3] ...
+    python -m benchmarks.run [--sizes 100,1000,5000,20000] [--main-size 1000] [--repeat 3] ...
 
 Each measured step is one ``ansible-playbook`` run, timed from start to exit, with the
 emulator's counters reset before it. At the main size every repetition runs steps a to d from
-an empty project; at the other sizes (the plot) only step a. ``--check`` exits 1 when a target
-of benchmarks.targets is missed.
+an empty project; at the other sizes the role runs the first run (a) and the no-op re-run (b)
+once per server page cap (``--page-caps``), the loop step a only. The floor (an empty one-task
+playbook, the same inventory) is measured at every size in the same run, and the module's peak
+memory at the largest size. ``--check`` exits 1 when a target of benchmarks.targets is missed.
 """
 
 from __future__ import annotations
@@ -20,16 +22,17 @@ import subprocess
 import sys
 import time
 
-from benchmarks import scenario, startup, targets
+from benchmarks import memory, scenario, startup, targets
 from livekit_sip_emulator.client import AdminClient
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PLAYBOOKS = {
     "fleet": ROOT / "benchmarks" / "playbooks" / "fleet.yml",
     "loop": ROOT / "benchmarks" / "playbooks" / "loop.yml",
+    "floor": ROOT / "benchmarks" / "playbooks" / "floor.yml",
 }
 # The module defaults the role leaves alone, needed to state the call bounds.
-FLEET_PAGE_SIZE = 500
+FLEET_PAGE_SIZE = 1000
 FLEET_BATCH_SIZE = 500
 # The emulator's own credentials; they are forced so that nothing can reach a real project.
 API_KEY, API_SECRET = "devkey", "secret"
@@ -39,7 +42,28 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.run", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--sizes", default="100,300,1000,3000", help="fleet sizes, comma-separated")
+    parser.add_argument(
+        "--sizes", default="100,1000,5000,20000", help="fleet sizes, comma-separated"
+    )
+    parser.add_argument(
+        "--page-caps",
+        default="1000,100",
+        help="server page caps (the emulator's max_page_size) at which the role's first run and "
+        "no-op re-run are measured at every size; the first one is also the main size's",
+    )
+    parser.add_argument(
+        "--floor-runs",
+        type=int,
+        default=3,
+        help="runs of the empty playbook per size, for the floor (0: no floor)",
+    )
+    parser.add_argument(
+        "--memory-size",
+        type=int,
+        default=-1,
+        help="fleet size at which the module's peak memory is measured alone (-1: the largest "
+        "size, 0: not measured)",
+    )
     parser.add_argument(
         "--main-size",
         type=int,
@@ -86,6 +110,9 @@ def parse_args(argv):
     args.sizes = sorted(
         {int(s) for s in args.sizes.split(",") if s.strip()} | ({args.main_size} - {0})
     )
+    args.page_caps = [int(c) for c in args.page_caps.split(",") if c.strip()]
+    if args.memory_size < 0:
+        args.memory_size = max(args.sizes)
     args.approaches = [a for a in args.approaches.split(",") if a]
     unknown = set(args.approaches) - set(PLAYBOOKS)
     if unknown:
@@ -170,6 +197,7 @@ class Bench:
         self.workdir = workdir
         self.env = env
         self.steps = []
+        self.floors = []
         self.emulator = None
 
     def settings(self):
@@ -179,27 +207,24 @@ class Bench:
             "rules": self.args.rules,
             "page_size": FLEET_PAGE_SIZE,
             "batch_size": FLEET_BATCH_SIZE,
+            "page_caps": self.args.page_caps,
             "loop_page_size": 1000,
             "pipelining": True,
+            "entries_in": "group_vars (JSON)",
         }
 
-    def playbook(self, approach, size, step, label):
+    def playbook(self, approach, size, step, label, entries=True):
         """One timed ansible-playbook run; returns (seconds, exit status, log file)."""
-        entries = scenario.desired(step, self.numbers[size], self.args.rules)
-        state = scenario.write_state(self.workdir / ("state-%d-%s.json" % (size, step)), entries)
+        desired = scenario.desired(step, self.numbers[size], self.args.rules) if entries else None
         inventory = scenario.write_inventory(
-            self.workdir / ("inventory-%d" % size), size, self.args.workers
+            self.workdir / ("inventory-%d-%s" % (size, step if entries else "bare")),
+            size,
+            self.args.workers,
+            desired,
         )
         log = self.workdir / "logs" / ("%s-%d-%s-%s.log" % (approach, size, label, step))
         log.parent.mkdir(parents=True, exist_ok=True)
-        command = [
-            "ansible-playbook",
-            "-i",
-            str(inventory),
-            str(PLAYBOOKS[approach]),
-            "-e",
-            f"@{state}",
-        ]
+        command = ["ansible-playbook", "-i", str(inventory), str(PLAYBOOKS[approach])]
         with open(log, "w", encoding="utf-8") as output:
             began = time.monotonic()
             rc = subprocess.run(
@@ -213,8 +238,28 @@ class Bench:
             seconds = time.monotonic() - began
         return seconds, rc, log
 
-    def measure(self, approach, size, steps, rep, variant="clean", faults=None):
-        self.emulator.admin.reset()
+    def floor(self, size):
+        """The empty one-task playbook: bare, and with the same inventory as the role's runs."""
+        record = {"size": size, "load1": load()[0]}
+        for kind, entries in (("bare", False), ("inventory", True)):
+            runs = []
+            for rep in range(self.args.floor_runs):
+                seconds, rc, log = self.playbook("floor", size, "b", "%s%d" % (kind, rep), entries)
+                if rc:
+                    raise SystemExit(f"the floor's playbook failed; see {log}")
+                runs.append(round(seconds, 3))
+            record[kind] = runs
+        self.floors.append(record)
+        print(
+            "floor %5d bare %s s, with the inventory %s s"
+            % (size, record["bare"], record["inventory"]),
+            flush=True,
+        )
+        self.save()
+
+    def measure(self, approach, size, steps, rep, variant="clean", faults=None, page_cap=None):
+        page_cap = page_cap or self.args.page_caps[0]
+        self.emulator.admin.reset(max_page_size=page_cap)
         if faults:
             self.emulator.admin.set_faults(**faults)
         for step in steps:
@@ -228,6 +273,7 @@ class Bench:
                 "step": step,
                 "rep": rep,
                 "variant": variant,
+                "page_cap": page_cap,
                 "seconds": round(seconds, 3),
                 "rc": rc,
                 "calls": counters["calls"],
@@ -237,8 +283,19 @@ class Bench:
             }
             self.steps.append(record)
             print(
-                "%-5s %5d %s rep %d %-7s %8.2f s  rc %d  calls %d"
-                % (approach, size, step, rep, variant, seconds, rc, targets.total_calls(record)),
+                "%-5s %5d %s rep %d %-7s pages of %4d %8.2f s  rc %d  calls %d  load %.1f"
+                % (
+                    approach,
+                    size,
+                    step,
+                    rep,
+                    variant,
+                    page_cap,
+                    seconds,
+                    rc,
+                    targets.total_calls(record),
+                    before,
+                ),
                 flush=True,
             )
             self.save()
@@ -250,6 +307,7 @@ class Bench:
         out = pathlib.Path(self.args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         self.result["steps"] = self.steps
+        self.result["floors"] = self.floors
         self.result["load_end"] = load()
         out.write_text(json.dumps(self.result, indent=1) + "\n", encoding="utf-8")
 
@@ -261,6 +319,7 @@ class Bench:
             "load_start": load(),
             "settings": self.settings(),
             "startup": None,
+            "memory": None,
         }
         pool = scenario.inventory_size(max(args.sizes))
         self.numbers = {size: scenario.pick_numbers(size, pool_size=pool) for size in args.sizes}
@@ -268,13 +327,23 @@ class Bench:
         self.env["LIVEKIT_URL"] = self.emulator.url
         try:
             for size in args.sizes:
-                steps = scenario.STEPS if size == args.main_size else ("a",)
+                if args.floor_runs:
+                    self.floor(size)
                 for approach in args.approaches:
                     if approach == "loop" and size > args.loop_max_size:
                         continue
                     reps = args.repeat if approach == "fleet" else args.loop_repeat
                     for rep in range(reps):
-                        self.measure(approach, size, steps, rep)
+                        for position, cap in enumerate(args.page_caps):
+                            if size == args.main_size and position == 0:
+                                steps = scenario.STEPS
+                            elif approach == "fleet":
+                                steps = ("a", "b")
+                            elif position == 0:
+                                steps = ("a",)
+                            else:
+                                continue  # the loop runs at the first page cap only
+                            self.measure(approach, size, steps, rep, page_cap=cap)
             if args.rate_limit > 0 and args.main_size and "fleet" in args.approaches:
                 faults = {
                     "rate": args.rate_limit,
@@ -287,6 +356,11 @@ class Bench:
             self.emulator.stop()
         if args.startup_runs:
             self.result["startup"] = startup.measure(args.startup_runs, self.env)
+        if args.memory_size and "fleet" in args.approaches:
+            self.result["memory"] = memory.measure(
+                args.memory_size, args.page_caps[0], args.latency_ms, self.workdir, self.env
+            )
+            print("memory: %s" % self.result["memory"], flush=True)
         self.save()
 
 
@@ -309,7 +383,9 @@ def main(argv=None):
     bench.run(argv)
     print(f"results: {args.out}")
     if args.check:
-        failed = targets.failures(bench.steps, bench.settings())
+        failed = targets.failures(
+            bench.steps, bench.settings(), bench.floors, bench.result.get("memory")
+        )
         for line in failed:
             print(f"target missed: {line}", file=sys.stderr)
         return 1 if failed else 0

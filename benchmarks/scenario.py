@@ -83,21 +83,34 @@ def batches(count, batch_size):
     return int(math.ceil(count / float(batch_size))) if count else 0
 
 
-def write_inventory(directory, size, workers):
-    """An inventory for the controller alone; the spend guard is raised deliberately to the fleet's size."""
+def write_inventory(directory, size, workers, entries=None):
+    """An inventory for the controller alone; the spend guard is raised deliberately to the fleet's size.
+
+    The desired state (``entries``, a list) goes into the group's variables as JSON, the way an
+    inventory holds a fleet: Ansible loads a JSON file there at a fraction of the cost of the same
+    data given as extra vars (``-e @file``), which it parses twice and copies. Without
+    ``entries`` the inventory has no desired state at all (the floor's bare playbook).
+    """
     directory = pathlib.Path(directory)
-    (directory / "group_vars").mkdir(parents=True, exist_ok=True)
+    group = directory / "group_vars" / "livekit_projects"
+    group.mkdir(parents=True, exist_ok=True)
     # The interpreter is the controller's own: discovery could pick another python3 on the machine.
     (directory / "hosts.yml").write_text(
         "livekit_projects:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
         '      ansible_python_interpreter: "{{ ansible_playbook_python }}"\n',
         encoding="utf-8",
     )
-    (directory / "group_vars" / "livekit_projects.yml").write_text(
+    (group / "settings.yml").write_text(
         "livekit_phone_numbers_max_purchase: %d\nlivekit_phone_numbers_workers: %d\n"
         % (size, workers),
         encoding="utf-8",
     )
+    state = group / "entries.json"
+    if entries is None:
+        if state.exists():
+            state.unlink()
+    else:
+        state.write_text(json.dumps({"livekit_phone_numbers": entries}), encoding="utf-8")
     return directory
 
 

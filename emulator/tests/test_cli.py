@@ -170,6 +170,8 @@ def test_options_reach_the_server(tmp_path):
         "20000",
         "--max-page-size",
         "5",
+        "--page-tokens",
+        "cursor",
         "--quota",
         "2",
         "--provisioning-delay",
@@ -191,6 +193,7 @@ def test_options_reach_the_server(tmp_path):
         )
         search = call(values, "SearchPhoneNumbers", {"country_code": "US", "limit": 50}).json()
         assert len(search["items"]) == 5 and "e164Format" in search["items"][0]
+        assert search["nextPageToken"]["token"].startswith("cur_")
         bought = call(
             dict(values, LIVEKIT_API_KEY="k2", LIVEKIT_API_SECRET="s2"),
             "PurchasePhoneNumber",

@@ -24,16 +24,18 @@ options:
     default: 300
   workers:
     description:
-      - How many routing updates run at the same time (1 to 32).
+      - How many requests run at the same time (1 to 32) - routing updates, and the pages of a
+        listing when the server's page tokens let them be asked for ahead.
       - Rate limiting (HTTP 429) is waited out and the update repeated (see O(retries)).
     type: int
     default: 8
   page_size:
     description:
       - How many numbers to ask the server for per page when reading the project's numbers
-        (1 to 1000).
+        (1 to 1000). The server may send fewer per page (it caps them); the listing then takes
+        more pages.
     type: int
-    default: 500
+    default: 1000
 notes:
   - A purchase or release whose answer is lost is repeated with the same request id (see
     O(retries)); if its outcome is still unknown, the project's numbers are listed to find out,

@@ -4,14 +4,19 @@
 
 Pagination lives here: listings follow page tokens to the end (tokens are opaque; whatever the
 server sends as ``next_page_token`` goes back as ``page_token``) and refuse to stop early
-without saying so.
+without saying so. When the first page's token is of the protocol library's offset form and the
+server says how many records there are, the pages after it are asked for in parallel ahead of
+time (see ``_pagetoken``); the listing still follows the server's tokens and uses a page asked
+for in advance only when its token is the one the server sent.
 """
 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from ansible_collections.livekit.sip.plugins.module_utils import _pagetoken
 from ansible_collections.livekit.sip.plugins.module_utils._errors import NotFound, PaginationError
 from ansible_collections.livekit.sip.plugins.module_utils._records import (
     Record,
@@ -27,12 +32,14 @@ from ansible_collections.livekit.sip.plugins.module_utils._records import (
 SEARCH_PAGE_SIZE = 50
 # Filters the API lacks are applied to search pages; this many pages are read at most.
 SEARCH_MAX_PAGES = 20
-LIST_PAGE_SIZE = 500
+LIST_PAGE_SIZE = 1000
 # The largest page a listing asks for when it lists again: one page cannot shift while read.
 LIST_PAGE_MAX = 1000
 # A server that keeps sending empty pages, or pages of records already read, with fresh tokens
 # would otherwise keep us busy.
 MAX_EMPTY_PAGES = 3
+# Pages of one listing asked for at the same time, unless the caller says otherwise.
+LIST_WORKERS = 8
 # One whole listing (every page) gets this many seconds; a listing also stops once it has read
 # twice the server's total_count and two pages, which only a server whose tokens never end does
 # (pages that shift while they are read repeat a record or two per page, not a whole page).
@@ -217,17 +224,54 @@ def _offered(items: Sequence[object], country: str) -> List[Record]:
     return records
 
 
+class Prefetch:
+    """Pages asked for ahead of time, by their predicted token, on a pool of threads."""
+
+    def __init__(self, twirp, method, payloads, workers):
+        self.pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(payloads))))
+        self.futures = {
+            payload["page_token"]["token"]: self.pool.submit(twirp.call, method, payload)
+            for payload in payloads
+        }
+
+    def take(self, token):
+        """The answer to the page of ``token`` (raising what its call raised), or None."""
+        future = self.futures.pop(token, None)
+        return None if future is None else future.result()
+
+    def close(self):
+        """Drop the pages not taken: those not yet sent are never sent."""
+        for future in self.futures.values():
+            future.cancel()
+        self.futures = {}
+        self.pool.shutdown(wait=True)
+
+
 class PhoneNumberApi:
     def __init__(
         self,
         twirp,
         list_deadline: float = LIST_DEADLINE,
         clock: Callable[[], float] = time.monotonic,
+        list_workers: int = LIST_WORKERS,
     ) -> None:
         self.twirp = twirp
+        # 1 reads every listing one page after the other.
+        self.list_workers = list_workers
         self.list_deadline = list_deadline
         self.clock = clock
         self.holdings_page_size = 0
+
+    def _prefetch(self, method, request, want, token, first_page, response):
+        """A Prefetch of the pages after the first when their tokens can be predicted, or None."""
+        if self.list_workers <= 1:
+            return None
+        total = field(response, "total_count")
+        tokens = _pagetoken.following(token, first_page, _int(total) if total else None)
+        if not tokens:
+            return None
+        payloads = [dict(request, limit=want, page_token={"token": t}) for t in tokens]
+        return Prefetch(self.twirp, method, payloads, self.list_workers)
 
     def _pages(self, method, request, page_size, limit=None):
         """Yield (response, items) page by page, following tokens, within bounds.
@@ -243,56 +287,76 @@ class PhoneNumberApi:
         total = None
         started = self.clock()
         token = None
-        while True:
-            payload = dict(request)
-            want = page_size if limit is None else min(page_size, limit - collected)
-            payload["limit"] = want
-            if token is not None:
-                payload["page_token"] = {"token": token}
-            response = self.twirp.call(method, payload)
-            items = field(response, "items") or []
-            if not isinstance(items, list):
-                raise PaginationError(f"{method} answered with items that are not a list")
-            collected += len(items)
-            fresh = {_key(item) for item in items} - keys
-            keys.update(fresh)
-            count = _count(response, "total_count")
-            if count is not None:
-                total = count if total is None else max(total, count)
-            yield response, items
-            token = _page_token(response)
-            if token is None or (limit is not None and collected >= limit):
-                return
-            pages = len(seen) + 1
-            if token in seen:
-                raise PaginationError(
-                    "%s sent the page token %r a second time; stopping instead of looping "
-                    "(%d items read so far)" % (method, token, collected)
-                )
-            seen.add(token)
-            if total is not None and collected > 2 * (total + want):
-                raise PaginationError(
-                    "%s kept sending page tokens: %d items read in %d pages, while its "
-                    "total_count is %d (a listing stops after twice total_count and two pages, "
-                    "or after %d s); stopping"
-                    % (method, collected, pages, total, self.list_deadline)
-                )
-            empty = empty + 1 if not fresh else 0
-            if empty >= MAX_EMPTY_PAGES:
-                raise PaginationError(
-                    "%s sent %d pages in a row that brought no record not read before and still "
-                    "promise more; stopping (%d items in %d pages read so far, total_count %s; "
-                    "a listing may also take at most %d s)"
-                    % (method, empty, collected, pages, _said(total), self.list_deadline)
-                )
-            elapsed = self.clock() - started
-            if elapsed > self.list_deadline:
-                raise PaginationError(
-                    "%s still sent page tokens after %d s (%d items in %d pages, total_count "
-                    "%s; a listing may take at most %d s and read twice total_count); "
-                    "stopping"
-                    % (method, elapsed, collected, pages, _said(total), self.list_deadline)
-                )
+        # A whole listing may be asked for ahead; a listing up to a limit is read as it goes, and
+        # so is a search, whose reader stops as soon as it has found enough.
+        fan_out = limit is None and method == "ListPhoneNumbers"
+        prefetch = None
+        try:
+            while True:
+                payload = dict(request)
+                want = page_size if limit is None else min(page_size, limit - collected)
+                payload["limit"] = want
+                if token is not None:
+                    payload["page_token"] = {"token": token}
+                response = None
+                if prefetch is not None:
+                    response = prefetch.take(token)
+                    if response is None:
+                        # The server's tokens are not the ones predicted: stop guessing.
+                        prefetch.close()
+                        prefetch = None
+                if response is None:
+                    response = self.twirp.call(method, payload)
+                items = field(response, "items") or []
+                if not isinstance(items, list):
+                    raise PaginationError(f"{method} answered with items that are not a list")
+                collected += len(items)
+                fresh = {_key(item) for item in items} - keys
+                keys.update(fresh)
+                count = _count(response, "total_count")
+                if count is not None:
+                    total = count if total is None else max(total, count)
+                yield response, items
+                token = _page_token(response)
+                if fan_out and token is not None:
+                    # After the first page only: its token and total_count say what follows.
+                    fan_out = False
+                    prefetch = self._prefetch(method, request, want, token, len(items), response)
+                if token is None or (limit is not None and collected >= limit):
+                    return
+                pages = len(seen) + 1
+                if token in seen:
+                    raise PaginationError(
+                        "%s sent the page token %r a second time; stopping instead of looping "
+                        "(%d items read so far)" % (method, token, collected)
+                    )
+                seen.add(token)
+                if total is not None and collected > 2 * (total + want):
+                    raise PaginationError(
+                        "%s kept sending page tokens: %d items read in %d pages, while its "
+                        "total_count is %d (a listing stops after twice total_count and two pages, "
+                        "or after %d s); stopping"
+                        % (method, collected, pages, total, self.list_deadline)
+                    )
+                empty = empty + 1 if not fresh else 0
+                if empty >= MAX_EMPTY_PAGES:
+                    raise PaginationError(
+                        "%s sent %d pages in a row that brought no record not read before and still "
+                        "promise more; stopping (%d items in %d pages read so far, total_count %s; "
+                        "a listing may also take at most %d s)"
+                        % (method, empty, collected, pages, _said(total), self.list_deadline)
+                    )
+                elapsed = self.clock() - started
+                if elapsed > self.list_deadline:
+                    raise PaginationError(
+                        "%s still sent page tokens after %d s (%d items in %d pages, total_count "
+                        "%s; a listing may take at most %d s and read twice total_count); "
+                        "stopping"
+                        % (method, elapsed, collected, pages, _said(total), self.list_deadline)
+                    )
+        finally:
+            if prefetch is not None:
+                prefetch.close()
 
     def search(
         self,

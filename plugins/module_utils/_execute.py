@@ -54,6 +54,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._plan import (
 from ansible_collections.livekit.sip.plugins.module_utils._records import (
     Record,
     is_held,
+    merge_records,
 )
 
 POLL_FIRST = 0.5
@@ -85,7 +86,7 @@ class Progress:
         self.labelled: List[str] = []
         self.released: List[str] = []
         self.pending: Optional[List[str]] = None  # set when waiting timed out
-        self.records: Dict[str, Record] = {}  # records the purchases answered with
+        self.records: Dict[str, Record] = {}  # records the purchases and updates answered with
         # What the module warns about: records it had to interpret, numbers it left alone.
         self.warnings: List[str] = []
 
@@ -687,6 +688,7 @@ def execute(
         relabelled = [item.number for item in updates if item.name is not None]
         try:
             results = route_all(api, updates, settings.workers, settings.page_size)
+            progress.records.update(results)
         except StepError as exc:
             progress.routed.extend(n for n in exc.done if n in rerouted)
             progress.labelled.extend(n for n in relabelled if n in exc.done)
@@ -707,13 +709,20 @@ def execute(
 
 
 def settle(
-    api, planner: Planner, settings: Settings, progress: Progress, current: List[Record]
+    api,
+    planner: Planner,
+    settings: Settings,
+    progress: Progress,
+    current: List[Record],
+    relist: bool = True,
 ) -> List[Record]:
     """The held records after the run: waited for when asked, read again when it wrote.
 
     Numbers held but still pending count too: a run repeated after a wait_timeout must wait for
     the numbers the first run bought, not return while they are provisioned. Raises WaitTimeout
-    (and records the pending numbers in ``progress``).
+    (and records the pending numbers in ``progress``). Without ``relist``, a run that wrote is
+    not read again: the records are the ones read before it, as its writes' answers changed
+    them (see ``after_writes``).
     """
     if settings.wait and (progress.purchased or planner.pending()):
         try:
@@ -721,6 +730,32 @@ def settle(
         except WaitTimeout as exc:
             progress.pending = list(exc.pending)
             raise
-    if planner.plan.changed:
+    if not planner.plan.changed:
+        return current
+    if relist:
         return held_records(api, settings.page_size)
-    return current
+    return after_writes(current, progress)
+
+
+def after_writes(current: Iterable[Record], progress: Progress) -> List[Record]:
+    """The records read before the run, with what its writes answered: no listing.
+
+    Released numbers drop out; routed numbers take the record their update answered with; bought
+    numbers are added with the record their purchase answered with (a server may fill only the
+    id, the number and the status there), in the order they were bought.
+    """
+    released = set(progress.released)
+    records = []
+    seen = set()
+    for record in current:
+        number = record["e164_format"]
+        if number in released:
+            continue
+        answered = progress.records.get(number)
+        records.append(merge_records(record, answered) if answered else record)
+        seen.add(number)
+    for number in progress.purchased:
+        if number not in seen and number not in released and number in progress.records:
+            records.append(progress.records[number])
+            seen.add(number)
+    return records

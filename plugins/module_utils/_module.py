@@ -16,7 +16,7 @@ from typing import Dict, Optional
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
-from ansible_collections.livekit.sip.plugins.module_utils._api import PhoneNumberApi
+from ansible_collections.livekit.sip.plugins.module_utils._api import LIST_WORKERS, PhoneNumberApi
 from ansible_collections.livekit.sip.plugins.module_utils._auth import TokenSource
 from ansible_collections.livekit.sip.plugins.module_utils._errors import (
     ConfigError,
@@ -84,7 +84,7 @@ def write_argument_spec(max_purchase: Optional[int] = None, batch_size: bool = F
         "wait": {"type": "bool", "default": False},
         "wait_timeout": {"type": "int", "default": 300},
         "workers": {"type": "int", "default": 8},
-        "page_size": {"type": "int", "default": 500},
+        "page_size": {"type": "int", "default": 1000},
         SPEND_OPTION: spend,
     }
     if batch_size:
@@ -143,6 +143,7 @@ def exit_check_mode(module, api, current, plan: Plan, **extra) -> None:
         result["diff"] = diff(current, plan)
     result["phone_numbers"] = predict(current, plan)
     result["api_calls"] = api_calls(api)
+    result["invocation"] = invocation(module)
     result.update(extra)
     module.exit_json(**result)
 
@@ -174,6 +175,22 @@ def _shorten(match):
     return "%s and %d more" % (", ".join(numbers[:MESSAGE_NUMBERS]), len(numbers) - MESSAGE_NUMBERS)
 
 
+# Option values longer than this are not echoed back under ``invocation`` (what -v shows): a
+# task given 20,000 entries would otherwise return all of them again, scrubbed for no_log values,
+# copied and carried back to the controller, for seconds per run.
+ECHO_LIMIT = 1000
+
+
+def invocation(module) -> Dict[str, object]:
+    """The result's ``invocation``: the options the task was given, long lists as their length."""
+    args = {}
+    for name, value in module.params.items():
+        if isinstance(value, (list, dict)) and len(value) > ECHO_LIMIT:
+            value = "(%d items, not echoed)" % len(value)
+        args[name] = value
+    return {"module_args": args}
+
+
 def fail_with(module, exc, **result):
     """Report a LiveKitError: a one-line ``msg`` and the structured ``error``.
 
@@ -188,6 +205,7 @@ def fail_with(module, exc, **result):
             " (gave up after %d attempts; the retries option, livekit_retries in the role, allows more)"
             % (cause.attempts)
         )
+    result.setdefault("invocation", invocation(module))
     module.fail_json(msg=msg, error=exc.to_dict(), **result)
 
 
@@ -220,6 +238,8 @@ def build_api(module):
     """Check dependencies and settings, then return a PhoneNumberApi (or fail the module)."""
     check_dependencies(module)
     try:
-        return PhoneNumberApi(build_client(module))
+        # The modules' workers option bounds the requests in flight: updates and listing pages.
+        workers = module.params.get("workers") or LIST_WORKERS
+        return PhoneNumberApi(build_client(module), list_workers=workers)
     except LiveKitError as exc:
         fail_with(module, exc)

@@ -123,8 +123,32 @@ def field(raw: Dict[str, Any], name: str, default: Any = None) -> Any:
     return raw.get(camel(name), default)
 
 
+# A listing of 20,000 records repeats a handful of enum names and timestamps (one per purchase
+# batch); each distinct text is worked out once. Bounded, as a server may send anything.
+_MEMO_LIMIT = 4096
+_ENUM_MEMO: Dict[Any, str] = {}
+_TIMESTAMP_MEMO: Dict[str, Optional[str]] = {}
+
+
+def _remember(memo, key, value):
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
 def _enum(value, prefix, numbers, names, fallback):
     """Short lowercase name for an enum given as full name, short name or number."""
+    if isinstance(value, str):
+        key = (value, prefix, fallback)
+        known = _ENUM_MEMO.get(key)
+        if known is None:
+            known = _remember(_ENUM_MEMO, key, _enum_name(value, prefix, numbers, names, fallback))
+        return known
+    return _enum_name(value, prefix, numbers, names, fallback)
+
+
+def _enum_name(value, prefix, numbers, names, fallback):
     if value is None or value == "":
         return fallback
     if isinstance(value, bool):
@@ -227,6 +251,18 @@ _ZERO_DATES = ("0001-01-01T00:00:00", "1970-01-01T00:00:00")
 
 
 def timestamp(value: Any) -> Optional[str]:
+    """An ISO 8601 string in UTC with a ``Z`` suffix, or None when unset (see ``_timestamp``).
+
+    Each text is worked out once.
+    """
+    if isinstance(value, str):
+        if value in _TIMESTAMP_MEMO:
+            return _TIMESTAMP_MEMO[value]
+        return _remember(_TIMESTAMP_MEMO, value, _timestamp(value))
+    return _timestamp(value)
+
+
+def _timestamp(value: Any) -> Optional[str]:
     """An ISO 8601 string in UTC with a ``Z`` suffix, or None when unset.
 
     RFC 3339 strings keep their fractional digits as given; a non-UTC offset is converted.

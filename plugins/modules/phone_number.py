@@ -422,6 +422,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._module import (
     check_write_params,
     exit_check_mode,
     fail_with,
+    invocation,
     settings,
     spend_option,
     warn_all,
@@ -530,6 +531,7 @@ def main():
     result["phone_numbers"] = after
     if module._diff:
         result["diff"] = diff(current, plan, after)
+    result["invocation"] = invocation(module)
     module.exit_json(**result)
 
 

@@ -11,7 +11,8 @@ version_added: 0.1.0
 description:
   - Reconciles all of a project's phone numbers with a list of O(entries) in one task.
     An entry is either one number or a pool (so many numbers in a country and area code).
-  - The project's numbers are read with one paged listing. Each pool that holds fewer numbers
+  - The project's numbers are read with one paged listing (its pages asked for in parallel,
+    on O(workers), when the server's page tokens allow it). Each pool that holds fewer numbers
     than it asks for is searched once; the numbers to buy are bought with one purchase per
     dispatch rule (per O(batch_size) numbers); numbers routed elsewhere are routed concurrently;
     numbers to release are released in one call (per O(batch_size) numbers). The number of API
@@ -292,6 +293,23 @@ options:
     type: int
     default: 500
     version_added: 0.1.0
+  return_records:
+    description:
+      - Which records RV(phone_numbers) holds.
+      - V(changed) returns the records of the numbers the run bought, routed or labelled (and of
+        those a rule deleted with force left without a rule), as the server answered those
+        writes, when they are 1,000 or fewer; a run that changes more returns none
+        (RV(purchased), RV(routed) and RV(labelled) still name every number). RV(counts) counts
+        the rest. The result stays small however many numbers the project
+        holds, so that Ansible's handling of it (the no_log scrub, the transfer to the
+        controller, registering it) does not cost more than the run.
+      - V(all) returns every number the project holds after the run. A run that wrote then
+        lists the project once more to read them.
+      - V(none) returns no record.
+    type: str
+    choices: [changed, all, none]
+    default: changed
+    version_added: 0.2.0
 notes:
   - Searching costs nothing; the searches of check mode are real requests.
 seealso:
@@ -407,8 +425,13 @@ EXAMPLES = r"""
 RETURN = r"""
 phone_numbers:
   description:
-    - Records of every number the project holds after the run, in the order the server lists
-      them.
+    - With O(return_records=changed) (the default), the records of the numbers the run bought,
+      routed or labelled, in that order, as the server answered those writes (a purchase may
+      answer only the id, the number and the status). Empty when the run changed nothing, and
+      when it changed more than 1,000 numbers (RV(purchased), RV(routed) and RV(labelled) name
+      them all).
+    - With O(return_records=all), the records of every number the project holds after the run,
+      in the order the server lists them. With O(return_records=none), empty.
     - In check mode, the records predicted; a number to be bought has only
       RV(phone_numbers[].e164_format), status V(pending), its rule and its label.
   returned: success
@@ -627,6 +650,43 @@ unlisted:
   type: list
   elements: str
   sample: ["+14152045605"]
+counts:
+  description:
+    - How many numbers the run found and changed, whatever O(return_records) says (in check
+      mode, would change).
+  returned: success
+  type: dict
+  sample: {held: 20000, purchased: 0, routed: 0, labelled: 0, released: 0, unlisted: 0, unchanged: 20000}
+  contains:
+    held:
+      description: Numbers the project holds after the run.
+      type: int
+      returned: always
+    purchased:
+      description: Numbers bought, the length of RV(purchased).
+      type: int
+      returned: always
+    routed:
+      description: Numbers routed, the length of RV(routed).
+      type: int
+      returned: always
+    labelled:
+      description: Numbers labelled, the length of RV(labelled).
+      type: int
+      returned: always
+    released:
+      description: Numbers released, the length of RV(released).
+      type: int
+      returned: always
+    unlisted:
+      description: Numbers held that no entry accounts for, the length of RV(unlisted).
+      type: int
+      returned: always
+    unchanged:
+      description: Numbers held after the run that it neither bought, routed nor labelled.
+      type: int
+      returned: always
+  version_added: 0.2.0
 pools:
   description: One item per pool entry, in the order of O(entries).
   returned: success
@@ -774,6 +834,7 @@ from ansible_collections.livekit.sip.plugins.module_utils._errors import (
 )
 from ansible_collections.livekit.sip.plugins.module_utils._execute import (
     Progress,
+    by_number,
     execute,
     held_records,
     read_and_plan,
@@ -784,12 +845,13 @@ from ansible_collections.livekit.sip.plugins.module_utils._module import (
     check_write_params,
     exit_check_mode,
     fail_with,
+    invocation,
     settings,
     spend_option,
     warn_all,
     write_argument_spec,
 )
-from ansible_collections.livekit.sip.plugins.module_utils._plan import diff
+from ansible_collections.livekit.sip.plugins.module_utils._plan import diff, predict
 from ansible_collections.livekit.sip.plugins.module_utils._rule_set import (
     RuleSet,
     parse_definitions,
@@ -865,6 +927,44 @@ def apply_rules(sip, rule_set, planner, tasks):
         planner.rename_rules(ids)
 
 
+def counts(held, plan, purchased, routed, labelled, released, unrouted=()):
+    """The ``counts`` return value; ``unrouted``: numbers a forced rule deletion left ruleless."""
+    touched = set(purchased) | set(routed) | set(labelled) | set(unrouted)
+    return {
+        "held": len(held),
+        "purchased": len(purchased),
+        "routed": len(routed),
+        "labelled": len(labelled),
+        "released": len(released),
+        "unlisted": len(plan.unlisted),
+        "unchanged": sum(1 for record in held if record["e164_format"] not in touched),
+    }
+
+
+def unrouted(rule_set):
+    """The numbers that rules deleted with force leave without a rule."""
+    if rule_set is None:
+        return []
+    return [number for task in rule_set.deletions() for number in task.unrouted]
+
+
+# With return_records=changed, a run that changes more numbers returns none of their records:
+# the lists of numbers name them, and thousands of records would cost more than the run.
+CHANGED_RECORDS_LIMIT = 1000
+
+
+def returned_records(choice, records, purchased, routed, labelled, unrouted=()):
+    """``phone_numbers`` for ``return_records=choice`` from the records held after the run."""
+    if choice == "all":
+        return records
+    changed = list(purchased) + list(routed) + list(labelled) + list(unrouted)
+    numbers = list(dict.fromkeys(changed))
+    if choice == "none" or len(numbers) > CHANGED_RECORDS_LIMIT:
+        return []
+    index = by_number(records)
+    return [index[number] for number in numbers if number in index]
+
+
 def main():
     module = AnsibleModule(
         argument_spec=write_argument_spec(
@@ -877,10 +977,16 @@ def main():
                 "elements": "dict",
                 "options": rule_options(name={"type": "str", "required": True}),
             },
+            return_records={
+                "type": "str",
+                "default": "changed",
+                "choices": ["changed", "all", "none"],
+            },
         ),
         supports_check_mode=True,
     )
     params = module.params
+    every_record = params["return_records"] == "all"
     try:
         numbers, pools, parsed = check_params(params)
     except LiveKitError as exc:
@@ -920,11 +1026,29 @@ def main():
             extra["diff"] = merged_diff(diff(current, plan), rule_set)
         if rules_changed:
             extra["changed"] = True
+        predicted = predict(current, plan)
         exit_check_mode(
             module,
             api,
             current,
             plan,
+            phone_numbers=returned_records(
+                params["return_records"],
+                predicted,
+                plan.purchased,
+                plan.routed,
+                plan.labelled,
+                unrouted(rule_set),
+            ),
+            counts=counts(
+                predicted,
+                plan,
+                plan.purchased,
+                plan.routed,
+                plan.labelled,
+                plan.releases,
+                unrouted(rule_set),
+            ),
             unlisted=list(plan.unlisted),
             pools=pool_results(planner, pools),
             **extra,
@@ -937,7 +1061,7 @@ def main():
         execute(api, planner, run, progress)
         if rule_set is not None:
             apply_rules(sip, rule_set, planner, rule_set.deletions())
-        records = settle(api, planner, run, progress, current)
+        records = settle(api, planner, run, progress, current, relist=every_record)
         if rule_set is not None and any(task.unrouted for task in rule_set.deletions()):
             # Numbers of a rule deleted with force lost their rule: show them as they are now.
             records = held_records(api, run.page_size)
@@ -955,9 +1079,26 @@ def main():
     if module._diff:
         result["diff"] = merged_diff(diff(current, plan), rule_set)
     module.exit_json(
-        phone_numbers=records,
+        phone_numbers=returned_records(
+            params["return_records"],
+            records,
+            progress.purchased,
+            progress.routed,
+            progress.labelled,
+            unrouted(rule_set),
+        ),
+        counts=counts(
+            records,
+            plan,
+            progress.purchased,
+            progress.routed,
+            progress.labelled,
+            progress.released,
+            unrouted(rule_set),
+        ),
         unlisted=list(plan.unlisted),
         pools=pool_results(planner, pools, set(progress.purchased)),
+        invocation=invocation(module),
         **result,
     )
 

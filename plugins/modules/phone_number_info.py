@@ -74,9 +74,11 @@ options:
     type: int
   page_size:
     description:
-      - How many numbers to ask the server for per page (1 to 1000).
+      - How many numbers to ask the server for per page (1 to 1000). Without O(limit), the pages
+        after the first are asked for in parallel (8 at a time) when the server's page tokens
+        allow it.
     type: int
-    default: 500
+    default: 1000
 seealso:
   - module: livekit.sip.phone_number
   - module: livekit.sip.phone_number_search
@@ -336,7 +338,7 @@ def main():
             country_code={"type": "str"},
             area_code={"type": "str"},
             limit={"type": "int"},
-            page_size={"type": "int", "default": 500},
+            page_size={"type": "int", "default": 1000},
         ),
         mutually_exclusive=[("id", "phone_number")]
         + [(one, listing) for one in ("id", "phone_number") for listing in LISTING_OPTIONS],

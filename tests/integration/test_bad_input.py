@@ -408,6 +408,8 @@ def test_there_are_at_least_thirty_cases():
             "phone_number_fleet",
             {
                 "entries": [{"country_code": "us", "area_code": "415", "count": 3}],
+                # Every record held, so that both runs can be compared whatever each changed.
+                "return_records": "all",
                 "check_mode": True,
             },
         ),
@@ -453,10 +455,23 @@ def test_the_role_refuses_malformed_variables_before_any_call(emulator, tmp_path
     (message,) = done.failure_messages()
     assert message.startswith("Validation of arguments failed:")
     for name, kind in (
-        ("livekit_phone_numbers", "dict"),
         ("livekit_phone_numbers_max_purchase", "int"),
         ("livekit_phone_numbers_wait", "bool"),
         ("livekit_retries", "int"),
     ):
         assert name in message and f"convert to {kind}" in message, (name, message)
+    assert sum(emulator.admin.counters()["calls"].values()) == 0
+
+
+@pytest.mark.parametrize("entries", [N, [N], {"phone_number": N}, 5])
+def test_the_role_refuses_entries_that_are_not_a_list_of_mappings_before_any_call(
+    emulator, tmp_path, entries
+):
+    # The argument spec leaves the entries to the module (thousands of them cost seconds there).
+    done = RolePlay(tmp_path, emulator.url, emulator.api_key, emulator.api_secret).run(
+        livekit_phone_numbers=entries
+    )
+    assert done.returncode != 0 and "Traceback" not in done.output
+    (message,) = done.failure_messages()
+    assert "entries" in message, message
     assert sum(emulator.admin.counters()["calls"].values()) == 0

@@ -56,7 +56,8 @@ def test_two_runs_at_once_end_in_the_desired_state_and_buy_nothing_twice(emulato
         for name in "ab"
     ]
     for play in plays:
-        play.start(livekit_phone_numbers=entries)
+        # Every record held after the run, read again once the run wrote.
+        play.start(livekit_phone_numbers=entries, livekit_phone_numbers_return_records="all")
     outcomes = [play.finish() for play in plays]
 
     counters = emulator.admin.counters()

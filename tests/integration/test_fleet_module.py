@@ -93,10 +93,23 @@ def test_check_mode_apply_and_rerun(emulator):
     assert again["changed"] is False
     assert again["purchased"] == again["routed"] == again["released"] == again["unlisted"] == []
     assert [p["held"] for p in again["pools"]] == [p["held"] for p in applied["pools"]]
-    assert sorted(r["e164_format"] for r in again["phone_numbers"]) == sorted(applied["purchased"])
+    # By default only the records of numbers bought or routed come back; counts say the rest.
+    assert again["phone_numbers"] == []
+    assert again["counts"] == {
+        "held": 6,
+        "purchased": 0,
+        "routed": 0,
+        "labelled": 0,
+        "released": 0,
+        "unlisted": 0,
+        "unchanged": 6,
+    }
     counters = emulator.admin.counters()
     assert writes(counters) == 0
     assert counters["calls"] == dict(counters["calls"], ListPhoneNumbers=1, SearchPhoneNumbers=0)
+
+    every = run(emulator, "phone_number_fleet", entries=entries, return_records="all")
+    assert sorted(r["e164_format"] for r in every["phone_numbers"]) == sorted(applied["purchased"])
 
 
 def test_pools_count_held_numbers_and_reroute_them(emulator):
@@ -300,9 +313,9 @@ def test_unlisted_numbers_are_reported_and_released_only_on_request(emulator, re
     counters = emulator.admin.counters()
     if release_unlisted:
         assert result["released"] == [spare_a, spare_b]
-        assert sorted(held(emulator)) == [keep] and [
-            r["e164_format"] for r in result["phone_numbers"]
-        ] == [keep]
+        # Nothing was bought or routed: no record comes back, and the count shows what is held.
+        assert sorted(held(emulator)) == [keep] and result["phone_numbers"] == []
+        assert result["counts"]["held"] == 1 and result["counts"]["released"] == 2
         assert calls(counters, "ReleasePhoneNumbers") == 1 and counters["writes"]["released"] == 2
     else:
         assert result["released"] == [] and len(held(emulator)) == 3
@@ -417,16 +430,39 @@ def test_api_calls_do_not_grow_with_entries(emulator, size):
     )
     result = run(emulator, "phone_number_fleet", entries=entries, max_purchase=20)
     assert len(result["purchased"]) == 20 and result["routed"] == numbers[:3]
+    # The records of the changed numbers come from the writes' answers: no second listing.
+    assert [r["e164_format"] for r in result["phone_numbers"]] == extra + numbers[:3]
+    assert all(r["id"].startswith("PN_") for r in result["phone_numbers"])
+    assert [r["sip_dispatch_rule_ids"] for r in result["phone_numbers"]] == [["SDR_1"]] * 20 + [
+        ["SDR_2"]
+    ] * 3
+    assert result["counts"] == {
+        "held": size + 20,
+        "purchased": 20,
+        "routed": 3,
+        "labelled": 0,
+        "released": 0,
+        "unlisted": 0,
+        "unchanged": size - 3,
+    }
     counters = emulator.admin.counters()["calls"]
     assert counters == dict(
         counters,
-        ListPhoneNumbers=2,
+        ListPhoneNumbers=1,
         PurchasePhoneNumber=1,
         UpdatePhoneNumber=3,
         SearchPhoneNumbers=0,
         ReleasePhoneNumbers=0,
         GetPhoneNumber=0,
     )
+
+    # return_records=all reads the project again after a run that wrote, to return every record.
+    emulator.admin.reset_counters()
+    back = [dict(entry, sip_dispatch_rule_id="SDR_1") for entry in entries]
+    every = run(emulator, "phone_number_fleet", entries=back, return_records="all")
+    assert every["routed"] == numbers[:3] and len(every["phone_numbers"]) == size + 20
+    assert {r["sip_dispatch_rule_id"] for r in every["phone_numbers"]} == {"SDR_1"}
+    assert emulator.admin.counters()["calls"]["ListPhoneNumbers"] == 2
 
 
 def test_listing_follows_pages(emulator):

@@ -63,3 +63,64 @@ def test_time_targets_apply_only_at_the_stated_size_and_latency():
         targets.failures([step("a", size=50, seconds=60.0, PurchasePhoneNumber=5)], SETTINGS) == []
     )
     assert targets.check_ratio(2.0, 79.0)[1] is False and targets.check_ratio(2.0, 80.0)[1] is True
+
+
+SCALE = dict(SETTINGS, page_size=1000, page_caps=[1000, 100])
+FLOOR = {"size": 20000, "bare": [0.8, 0.9, 1.0], "inventory": [1.5, 1.6, 1.7]}
+
+
+def scale_step(name, cap, seconds, size=20000):
+    return dict(step(name, size=size, seconds=seconds), variant="clean", page_cap=cap)
+
+
+def test_the_floor_is_the_empty_playbook_plus_the_calls_a_run_needs():
+    # a: the empty project's one page, then 5 rules x 8 batches of 500
+    assert targets.floor_calls("a", 20000, SCALE, 1000) == 41
+    # b: the pages of one listing
+    assert targets.floor_calls("b", 20000, SCALE, 1000) == 20
+    assert targets.floor_calls("b", 20000, SCALE, 100) == 200
+    assert targets.floor_seconds(FLOOR, 20, SCALE) == 0.9 + 20 * 0.05
+
+
+def test_large_fleet_targets_on_medians_against_the_floor():
+    floor_a, floor_b = 0.9 + 41 * 0.05, 0.9 + 20 * 0.05
+    steps = [
+        scale_step("a", 1000, 2 * floor_a - 0.01),
+        scale_step("b", 1000, 2 * floor_b - 0.01),
+        scale_step("b", 100, 1.5 * (2 * floor_b - 0.01) - 0.01),
+    ]
+    checks = targets.scale_checks(steps, SCALE, [FLOOR])
+    assert [ok for _target, ok, _detail in checks] == [True, True, True]
+    slow = [
+        scale_step("a", 1000, 2 * floor_a + 0.05),
+        scale_step("b", 1000, 2 * floor_b + 0.05),
+        scale_step("b", 100, 1.5 * (2 * floor_b + 0.05) + 0.05),
+    ]
+    failed = targets.failures(slow, SCALE, [FLOOR])
+    assert len([line for line in failed if "within" in line]) == 3
+    # Below 20,000 numbers, or at another latency, only the counting targets apply.
+    small = dict(FLOOR, size=5000)
+    assert targets.scale_checks([scale_step("b", 1000, 60.0, size=5000)], SCALE, [small]) == []
+    assert targets.scale_checks(slow, dict(SCALE, latency_ms=0), [FLOOR]) == []
+
+
+def test_memory_over_the_limit_or_a_failed_run_is_missed():
+    memory = {
+        "size": 20000,
+        "first": {"peak_rss_mb": 149.0, "failed": False},
+        "noop": {"peak_rss_mb": 151.0, "failed": False},
+    }
+    checks = targets.scale_checks([], SCALE, [], memory)
+    assert [ok for _target, ok, _detail in checks] == [True, False]
+    memory["first"]["failed"] = True
+    assert not targets.scale_checks([], SCALE, [], memory)[0][1]
+
+
+def test_a_noop_rerun_lists_the_project_once():
+    once = dict(step("b", size=20000, ListPhoneNumbers=200), page_cap=100)
+    twice = dict(step("b", size=20000, ListPhoneNumbers=400), page_cap=100)
+    assert not [line for line in targets.failures([once], SCALE) if "one listing" in line]
+    assert any(
+        "one listing: 200 List calls (400 List calls)" in line
+        for line in targets.failures([twice], SCALE)
+    )

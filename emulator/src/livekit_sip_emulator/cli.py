@@ -11,7 +11,7 @@ import sys
 import threading
 
 from . import process
-from .config import FAULT_KINDS, JSON_NAMES, SCHEMA_CHOICES, EmulatorConfig
+from .config import FAULT_KINDS, JSON_NAMES, PAGE_TOKENS, SCHEMA_CHOICES, EmulatorConfig
 from .emulator import Emulator
 
 DEFAULTS = EmulatorConfig()
@@ -59,6 +59,13 @@ OPTIONS = (
         "max_rule_page_size",
         int,
         "cap on the limit of ListSIPDispatchRule pages (default %(default)s)",
+    ),
+    (
+        "--page-tokens",
+        "page_tokens",
+        str,
+        "page tokens: offset (base64url JSON, as the protocol library writes them) or cursor "
+        "(opaque); default %(default)s",
     ),
     ("--latency-ms", "latency_ms", float, "delay added to every API call (default %(default)s)"),
     (
@@ -123,7 +130,7 @@ OPTIONS = (
     ("--tls-key", "tls_key", str, "PEM private key of --tls-cert"),
 )
 PATH_FIELDS = ("state_file", "tls_cert", "tls_key")
-CHOICES = {"json_names": JSON_NAMES, "schema": SCHEMA_CHOICES}
+CHOICES = {"json_names": JSON_NAMES, "page_tokens": PAGE_TOKENS, "schema": SCHEMA_CHOICES}
 FLAGS = (
     (
         "--skip-defaults",

@@ -34,6 +34,10 @@ JSON_NAMES = ("proto", "camel")
 # The PhoneNumber schema served: protocol 1.52 (labels, call statuses) or a server before it.
 SCHEMA_CHOICES = ("1.52", "pre-1.52")
 
+# offset: the protocol library's base64url JSON {"offset", "limit"}; cursor: opaque tokens that
+# only the server can resolve (a client cannot build or predict them).
+PAGE_TOKENS = ("offset", "cursor")
+
 # Ways a real server plausibly misbehaves, off by default; see quirks.py. Each is a start-up flag
 # and a setting of POST /_emulator/config.
 QUIRK_KEYS = (
@@ -60,6 +64,7 @@ BEHAVIOUR_KEYS = (
     "max_rule_page_size",
     "check_rule_ids",
     "schema",
+    "page_tokens",
 ) + QUIRK_KEYS
 # The subset that may change while numbers are held (the inventory stays as it is).
 RUNTIME_KEYS = (
@@ -70,6 +75,7 @@ RUNTIME_KEYS = (
     "max_page_size",
     "max_rule_page_size",
     "schema",
+    "page_tokens",
 ) + QUIRK_KEYS
 # What omit_fields may leave out: record fields, and the listing's items and counters.
 RECORD_FIELD_NAMES = (
@@ -113,6 +119,7 @@ class EmulatorConfig:
     max_page_size: int = 1000
     max_rule_page_size: int = 1000
     check_rule_ids: bool = False
+    page_tokens: str = "offset"
     shuffle_search: bool = False
     shift_pages: int = 0
     status_override: str = ""
@@ -219,6 +226,12 @@ def coerce(name, value):
         if value not in SCHEMA_CHOICES:
             raise ValueError(
                 "schema must be one of {}, got {!r}".format(", ".join(SCHEMA_CHOICES), value)
+            )
+        return value
+    if name == "page_tokens":
+        if value not in PAGE_TOKENS:
+            raise ValueError(
+                "page_tokens must be one of {}, got {!r}".format(", ".join(PAGE_TOKENS), value)
             )
         return value
     if name in (

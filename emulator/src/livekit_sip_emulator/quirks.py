@@ -27,7 +27,7 @@ from __future__ import annotations
 import random
 
 from . import pagination
-from .wire import RELEASED, STATUSES
+from .wire import RELEASED, STATUSES, Rendered
 
 WRITE_METHODS = ("PurchasePhoneNumber", "UpdatePhoneNumber", "ReleasePhoneNumbers")
 # Listing fields omit_fields may leave out besides record fields ("items": a listing that
@@ -85,6 +85,9 @@ def shape(config, method, response):
         _record(config, response.get("phone_number"))
     elif method == "PurchasePhoneNumber":
         bought = response.get("phone_numbers") or []
+        if isinstance(bought, Rendered):
+            # Rendered ahead only when no quirk changes the records (Store._reshaped).
+            return response
         if config.short_purchase_answers > 0:
             bought = bought[: max(0, len(bought) - config.short_purchase_answers)]
         response["phone_numbers"] = [_record(config, item) for item in bought]

@@ -33,6 +33,7 @@ def execute(store, method, body, now):
             if rule_id in record.rule_ids:
                 record.rule_ids = [other for other in record.rule_ids if other != rule_id]
                 record.updated_at = now
+        store._changed()
     return sip_wire.render("SIPDispatchRuleInfo", info, config.json_names, config.skip_defaults)
 
 

@@ -115,6 +115,22 @@ class Store:
         self.cache = AnswerCache(self.config.request_cache_size)
         # Numbers the calls of quirks draw from (search order, fresh endless tokens).
         self.quirk_calls = 0
+        self.cursors = pagination.Cursors(self.config.seed)
+        # Listing a large project page by page must not cost a scan and a rendering of every
+        # record per page: the records a filter matches are kept until the next write (or until
+        # a number still being provisioned changes status), and each record's JSON until it
+        # changes. ``generation`` counts the writes.
+        self.generation = 0
+        self.settled_at = max((record.ready_at for record in records), default=0)
+        self.matches = {}
+        self.fragments = {}
+
+    def _changed(self):
+        self.generation += 1
+        self.matches = {}
+
+    def _cursors(self):
+        return self.cursors if self.config.page_tokens == "cursor" else None
 
     # ------------------------------------------------------------ entry points for the HTTP layer
 
@@ -176,7 +192,7 @@ class Store:
         area = request["area_code"] or ""
         if area and not area.isdigit():
             raise invalid(f"area_code must contain digits only, got {area!r}", field="area_code")
-        offset, limit = pagination.window(request, self.config.max_page_size)
+        offset, limit = pagination.window(request, self.config.max_page_size, self._cursors())
         items, skipped, more = [], 0, False
         self.quirk_calls += 1
         for listing in self.inventory.candidates(country.upper(), area):
@@ -189,7 +205,7 @@ class Store:
                 break
             else:
                 items.append(listing_to_wire(listing))
-        token = pagination.next_token(offset, limit, len(items), more)
+        token = pagination.next_token(offset, limit, len(items), more, self._cursors())
         if self.config.shuffle_search:
             items = quirks.shuffled(items, self.config.seed, self.quirk_calls)
         if self.config.endless_tokens:
@@ -247,33 +263,84 @@ class Store:
             )
             self.records.append(record)
             self.by_id[record_id] = self.held[number] = self.latest[number] = record
+            self.settled_at = max(self.settled_at, record.ready_at)
             self.counters.purchased(number)
-            bought.append(record.to_wire(now))
-        return {"phone_numbers": bought}
+            bought.append(record)
+        self._changed()
+        if self._reshaped():
+            return {"phone_numbers": [record.to_wire(now) for record in bought]}
+        # Rendered now, the answer's records serve the listings that follow too.
+        return {"phone_numbers": wire.Rendered(self._fragment(r, now) for r in bought)}
 
     def _ListPhoneNumbers(self, request):
-        statuses = set(request["statuses"] or ())
+        statuses = frozenset(request["statuses"] or ())
         rule = request["sip_dispatch_rule_id"] or ""
-        offset, limit = pagination.window(request, self.config.max_page_size)
+        offset, limit = pagination.window(request, self.config.max_page_size, self._cursors())
         offset = quirks.list_offset(self.config, offset)
         self.quirk_calls += 1
         now = now_ns()
-        matches = []
+        matches, offline = self._matching(statuses, rule, now)
+        page = matches[offset : offset + limit]
+        more = offset + len(page) < len(matches)
+        token = pagination.next_token(offset, limit, len(page), more, self._cursors())
+        if self.config.endless_tokens:
+            token = quirks.endless_token(more and offset + len(page), limit, self.quirk_calls)
+        if self._reshaped():
+            items = [record.to_wire(now) for record in page]
+        else:
+            items = wire.Rendered(self._fragment(record, now) for record in page)
+        return {
+            "items": items,
+            "next_page_token": token,
+            "total_count": len(matches),
+            "offline_count": offline,
+        }
+
+    def _reshaped(self):
+        """True when quirks change the records an answer shows: they need them as dicts."""
+        config = self.config
+        return bool(
+            config.status_override
+            or config.omit_fields
+            or config.short_purchase_answers
+            or config.schema != "1.52"
+        )
+
+    def _matching(self, statuses, rule, now):
+        """The records a listing's filters match, and how many are OFFLINE; cached until a write."""
+        key = (statuses, rule)
+        # While a number is being provisioned its status changes with time alone.
+        stable = now >= self.settled_at
+        if stable and key in self.matches:
+            return self.matches[key]
+        matches, offline = [], 0
         for record in self.records:
             status = record.status(now)
             if (not statuses or status in statuses) and (not rule or rule in record.rule_ids):
-                matches.append((record, status))
-        page = matches[offset : offset + limit]
-        more = offset + len(page) < len(matches)
-        token = pagination.next_token(offset, limit, len(page), more)
-        if self.config.endless_tokens:
-            token = quirks.endless_token(more and offset + len(page), limit, self.quirk_calls)
-        return {
-            "items": [record.to_wire(now) for record, _status in page],
-            "next_page_token": token,
-            "total_count": len(matches),
-            "offline_count": sum(1 for _record, status in matches if status == OFFLINE),
-        }
+                matches.append(record)
+                offline += status == OFFLINE
+        if stable:
+            self.matches[key] = (matches, offline)
+        return matches, offline
+
+    def _fragment(self, record, now):
+        """The record's JSON as the configured server variant writes it, kept until it changes."""
+        config = self.config
+        key = (
+            record.status(now),
+            record.updated_at,
+            record.released_at,
+            tuple(record.rule_ids),
+            record.name,
+            config.json_names,
+            config.skip_defaults,
+        )
+        cached = self.fragments.get(record.id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        fragment = wire.render(record.to_wire(now), config.json_names, config.skip_defaults)
+        self.fragments[record.id] = (key, fragment)
+        return fragment
 
     def _lookup(self, request):
         record_id = request["id"] or ""
@@ -319,10 +386,12 @@ class Store:
             record.rule_ids = [rule] if rule else []
             record.updated_at = now
             self.counters.writes["routed"] += 1
+            self._changed()
         if name is not None and name != record.name:
             record.name = name
             record.updated_at = now
             self.counters.labelled += 1
+            self._changed()
         return {"phone_number": record.to_wire(now)}
 
     def _ReleasePhoneNumbers(self, request):
@@ -352,6 +421,7 @@ class Store:
                 record.released_at = record.updated_at = now
                 del self.held[record.e164_format]
                 self.counters.writes["released"] += 1
+        self._changed()
         return {}
 
     # ------------------------------------------------------------ introspection
@@ -366,6 +436,8 @@ class Store:
     def configure(self, changes):
         with self.lock:
             self.config = self.config.with_settings(changes, RUNTIME_KEYS)
+            # A provisioning delay changes what a status will be: list from scratch.
+            self._changed()
             return self.config
 
     def counters_snapshot(self):

@@ -177,8 +177,29 @@ def _drop(record, names):
     return {key: value for key, value in record.items() if key not in names}
 
 
+class Rendered(list):
+    """Records already rendered (each one ``render``'s bytes), spliced in as a JSON array."""
+
+
 def render(message, json_names="proto", skip_defaults=False):
-    """Serialise a response given with proto field names, as the configured server variant would."""
+    """Serialise a response given with proto field names, as the configured server variant would.
+
+    A top-level list given as Rendered is written as the array of its parts, in its place among
+    the other fields, so the bytes are the same as for the plain records.
+    """
+    if isinstance(message, dict) and any(isinstance(v, Rendered) for v in message.values()):
+        parts = []
+        for key, value in message.items():
+            if isinstance(value, Rendered):
+                if skip_defaults and not value:
+                    continue
+                name = camel(key) if json_names == "camel" else key
+                parts.append(json.dumps(name).encode() + b":[" + b",".join(value) + b"]")
+            else:
+                one = render({key: value}, json_names, skip_defaults)
+                if one != b"{}":
+                    parts.append(one[1:-1])
+        return b"{" + b",".join(parts) + b"}"
     return json.dumps(
         _shape(message, json_names == "camel", skip_defaults), separators=(",", ":")
     ).encode()

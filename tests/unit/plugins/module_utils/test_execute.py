@@ -385,3 +385,39 @@ def test_settle_waits_for_numbers_pending_from_an_earlier_run_and_records_a_time
             current,
         )
     assert progress.result()["pending"] == [A]
+
+
+def test_after_writes_applies_the_writes_answers_to_the_records_read_before():
+    from ansible_collections.livekit.sip.plugins.module_utils._execute import (
+        Progress,
+        after_writes,
+    )
+    from ansible_collections.livekit.sip.plugins.module_utils._records import empty_record
+
+    def record(number, rule="", **fields):
+        item = dict(empty_record(number), id="PN_" + number[-3:], status="active", **fields)
+        item["sip_dispatch_rule_ids"] = [rule] if rule else []
+        item["sip_dispatch_rule_id"] = rule
+        return item
+
+    kept, moved, gone = (record("+1415555010%d" % i, "SDR_1", locality="SF") for i in range(3))
+    progress = Progress()
+    progress.released = [gone["e164_format"]]
+    progress.routed = [moved["e164_format"]]
+    progress.purchased = ["+14155550200"]
+    # A purchase may answer only id, number and status; an update the whole record.
+    bought = dict(empty_record("+14155550200"), id="PN_200", status="offline")
+    progress.records = {
+        moved["e164_format"]: dict(record(moved["e164_format"], "SDR_2"), locality=""),
+        "+14155550200": bought,
+    }
+    result = after_writes([kept, moved, gone], progress)
+    assert [r["e164_format"] for r in result] == [
+        kept["e164_format"],
+        moved["e164_format"],
+        "+14155550200",
+    ]
+    assert result[0] is kept
+    # The update's answer wins where it says something; what it leaves empty is kept.
+    assert result[1]["sip_dispatch_rule_ids"] == ["SDR_2"] and result[1]["locality"] == "SF"
+    assert result[2] == bought
