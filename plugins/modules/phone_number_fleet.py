@@ -965,26 +965,31 @@ def returned_records(choice, records, purchased, routed, labelled, unrouted=()):
     return [index[number] for number in numbers if number in index]
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=write_argument_spec(
-            max_purchase=10,
-            batch_size=True,
-            entries={"type": "list", "elements": "dict", "required": True},
-            release_unlisted={"type": "bool", "default": False},
-            sip_dispatch_rules={
-                "type": "list",
-                "elements": "dict",
-                "options": rule_options(name={"type": "str", "required": True}),
-            },
-            return_records={
-                "type": "str",
-                "default": "changed",
-                "choices": ["changed", "all", "none"],
-            },
-        ),
-        supports_check_mode=True,
+def argument_spec():
+    return write_argument_spec(
+        max_purchase=10,
+        batch_size=True,
+        entries={"type": "list", "elements": "dict", "required": True},
+        release_unlisted={"type": "bool", "default": False},
+        sip_dispatch_rules={
+            "type": "list",
+            "elements": "dict",
+            "options": rule_options(name={"type": "str", "required": True}),
+        },
+        return_records={
+            "type": "str",
+            "default": "changed",
+            "choices": ["changed", "all", "none"],
+        },
     )
+
+
+def main():
+    run(AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True))
+
+
+def run(module):
+    """The task, given an AnsibleModule or the action plugin's controller-side stand-in."""
     params = module.params
     every_record = params["return_records"] == "all"
     try:
