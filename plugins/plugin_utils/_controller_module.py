@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 
-from ansible.module_utils.common.arg_spec import ModuleArgumentSpecValidator
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.errors import UnsupportedError
 
@@ -53,7 +53,7 @@ class ControllerModule:
         }
         # An option of type list with elements dict leaves such a list as it is.
         self.params.update(dict.fromkeys(large, []))
-        validation = ModuleArgumentSpecValidator(argument_spec).validate(self.params)
+        validation = ArgumentSpecValidator(argument_spec).validate(self.params)
         self.params.update(validation.validated_parameters)
         self.params.update(large)
         self.no_log_values.update(validation._no_log_values)
@@ -90,7 +90,6 @@ class ControllerModule:
         preserved = {k: v for k, v in result.items() if v is None or isinstance(v, bool)}
         result = remove_values(result, self.no_log_values)
         result.update(preserved)
-        result.setdefault("changed", False)
         return result
 
 

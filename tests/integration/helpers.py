@@ -25,6 +25,8 @@ def run_module(name, args, check_mode=False, diff=False):
     args = dict(args)
     args["_ansible_check_mode"] = check_mode
     args["_ansible_diff"] = diff
+    # As the action that runs a module names it (messages such as "Unsupported parameters").
+    args.setdefault("_ansible_module_name", "livekit.sip." + name)
     out = io.StringIO()
     with patch_module_args(args), contextlib.redirect_stdout(out):
         try:
