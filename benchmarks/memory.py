@@ -1,7 +1,10 @@
-"""Peak memory and time of ``phone_number_fleet`` alone, as Ansible runs it: one fresh process.
+"""Peak memory and time of ``phone_number_fleet`` alone: one fresh process per run.
 
-The module reads its arguments from a file (as AnsiballZ hands them over), talks to an emulator
-of its own, and reports the peak resident set size of its process at exit. Two runs at ``size``
+As a module: it reads its arguments from a file (as AnsiballZ hands them over), talks to an
+emulator of its own, and reports the peak resident set size of its process at exit. In the
+worker: the action plugin's way (ControllerModule, the entries handed over as Python data);
+the process reports its resident set size once everything is imported and its peak at exit,
+the difference being what the module's work adds to a worker. Two runs each way at ``size``
 numbers: the first (buys them all) and the no-op re-run.
 """
 
@@ -16,6 +19,7 @@ import sys
 import time
 
 from benchmarks import scenario
+from livekit_sip_emulator.client import AdminClient
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LIMIT_MB = 150.0
@@ -26,6 +30,17 @@ atexit.register(lambda: sys.stderr.write("maxrss_kb=%d\\n" % resource.getrusage(
 sys.argv = ["phone_number_fleet", sys.argv[1]]
 from ansible_collections.livekit.sip.plugins.modules import phone_number_fleet
 phone_number_fleet.main()
+"""
+PROBE_WORKER = """
+import atexit, json, resource, sys
+from ansible_collections.livekit.sip.plugins.modules import phone_number_fleet
+from ansible_collections.livekit.sip.plugins.plugin_utils._controller_module import run_in_worker
+with open(sys.argv[1]) as handle:
+    args = json.load(handle)["ANSIBLE_MODULE_ARGS"]
+sys.stderr.write("base_kb=%d\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+result = run_in_worker(phone_number_fleet, "livekit.sip.phone_number_fleet", args, False, False)
+sys.stderr.write("maxrss_kb=%d\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(json.dumps(result))
 """
 
 
@@ -55,10 +70,10 @@ def _emulator(workdir, latency_ms, pool, page_cap, env):
     return re.search(r"^LIVEKIT_URL=(\S+)$", started.stdout, re.M).group(1), pid_file
 
 
-def _run(args_file, env):
+def _run(args_file, env, probe=PROBE):
     began = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(args_file)],
+        [sys.executable, "-c", probe, str(args_file)],
         env=env,
         capture_output=True,
         text=True,
@@ -66,11 +81,12 @@ def _run(args_file, env):
     )
     seconds = time.monotonic() - began
     peak = re.search(r"maxrss_kb=(\d+)", done.stderr)
+    base = re.search(r"base_kb=(\d+)", done.stderr)
     try:
         result = json.loads(done.stdout)
     except ValueError:
         result = {"failed": True, "msg": done.stdout[-500:] + done.stderr[-500:]}
-    return {
+    measured = {
         "seconds": round(seconds, 3),
         "peak_rss_mb": round(int(peak.group(1)) / 1024.0, 1) if peak else None,
         "result_bytes": len(done.stdout),
@@ -78,6 +94,9 @@ def _run(args_file, env):
         "failed": bool(result.get("failed")) or done.returncode != 0,
         "msg": result.get("msg", ""),
     }
+    if base:
+        measured["base_rss_mb"] = round(int(base.group(1)) / 1024.0, 1)
+    return measured
 
 
 def measure(size, page_cap, latency_ms, workdir, env):
@@ -107,6 +126,10 @@ def measure(size, page_cap, latency_ms, workdir, env):
     try:
         first = _run(args_file, env)
         noop = _run(args_file, env)
+        # The same two runs the worker's way, from an empty project again.
+        AdminClient(url).reset()
+        worker_first = _run(args_file, env, PROBE_WORKER)
+        worker_noop = _run(args_file, env, PROBE_WORKER)
     finally:
         subprocess.run(
             [sys.executable, "-m", "livekit_sip_emulator", "stop", "--pid-file", pid_file],
@@ -120,5 +143,7 @@ def measure(size, page_cap, latency_ms, workdir, env):
         "page_cap": page_cap,
         "first": first,
         "noop": noop,
+        "worker_first": worker_first,
+        "worker_noop": worker_noop,
         "limit_mb": LIMIT_MB,
     }

@@ -190,17 +190,20 @@ def memory_lines(memory):
     if not memory:
         return ["Not measured in these results."]
     lines = [
-        "| Run of phone_number_fleet alone, %s numbers | Peak RSS | Time | Result |"
+        "| Run of phone_number_fleet alone, %s numbers | Peak RSS | Before the run | Time | Result |"
         % "{:,}".format(memory["size"]),
-        "|---|---|---|---|",
+        "|---|---|---|---|---|",
     ]
-    for run, name in (("first", "first run (buys them all)"), ("noop", "no-op re-run")):
+    for run, name in targets.MEMORY_RUNS.items():
+        if run not in memory:
+            continue
         item = memory[run]
         lines.append(
-            "| %s | %s MB | %.2f s | %s bytes%s |"
+            "| %s | %s MB | %s | %.2f s | %s bytes%s |"
             % (
                 name,
                 item["peak_rss_mb"],
+                "%s MB" % item["base_rss_mb"] if "base_rss_mb" in item else "-",
                 item["seconds"],
                 "{:,}".format(item["result_bytes"]),
                 " (failed: %s)" % item["msg"] if item["failed"] else "",

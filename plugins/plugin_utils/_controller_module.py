@@ -28,8 +28,12 @@ OPT_OUT_VAR = "livekit_sip_run_in_worker"
 LARGE_LIST = 100
 
 
-class ModuleExit(Exception):
-    """The end of a module run; ``result`` is what AnsibleModule would have printed."""
+class ModuleExit(BaseException):
+    """The end of a module run; ``result`` is what AnsibleModule would have printed.
+
+    A BaseException, as the SystemExit of AnsibleModule is: no ``except Exception`` of the
+    module's code may take a finished run for an error.
+    """
 
     def __init__(self, result):
         super().__init__(result.get("msg", ""))

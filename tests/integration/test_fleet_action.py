@@ -135,3 +135,44 @@ def test_a_task_environment_makes_it_run_as_a_module_that_reads_it(emulator_fact
     result, output = play(tmp_path, emulator, fleet_of(numbers), playbook=FROM_ENVIRONMENT)
     assert "runs as a module: the task sets an environment" in output
     assert result["changed"] is True and result["purchased"] == numbers
+
+
+DEFAULTS_AND_RETRY = """
+- name: Reconcile a fleet with the group's defaults, and once more on a retry
+  hosts: all
+  gather_facts: false
+  module_defaults:
+    group/livekit.sip.all:
+      url: "{{ lk_url }}"
+      api_key: "{{ lk_key }}"
+      api_secret: "{{ lk_secret }}"
+  tasks:
+    - name: Reconcile, releasing what no entry accounts for
+      livekit.sip.phone_number_fleet:
+        entries: "{{ fleet }}"
+        release_unlisted: true
+        max_purchase: 5
+      register: fleet_result
+      # The first attempt never satisfies this: the task runs a second time, with the entries
+      # the first attempt rendered.
+      until: fleet_result.attempts | default(1) > 1
+      retries: 1
+      delay: 0
+    - name: Keep the result for the test
+      ansible.builtin.copy:
+        content: "{{ fleet_result | to_json }}"
+        dest: "{{ result_path }}"
+        mode: "0600"
+"""
+
+
+def test_group_defaults_apply_and_a_retry_sees_the_same_entries(emulator_factory, tmp_path):
+    emulator = emulator_factory(api_secret=SECRET)
+    numbers = available(emulator, "US", "415", 3)
+    result, output = play(tmp_path, emulator, fleet_of(numbers), playbook=DEFAULTS_AND_RETRY)
+    assert "phone_number_fleet runs in the worker" in output
+    assert "FAILED - RETRYING" in output and result["attempts"] == 2
+    # The second attempt found every number held as the entries say: nothing to release.
+    assert result["changed"] is False and result["released"] == []
+    assert result["counts"]["held"] == 3 and result["unlisted"] == []
+    assert emulator.admin.health()["numbers_held"] == 3

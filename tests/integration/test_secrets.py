@@ -97,16 +97,26 @@ RUNS = [
 ]
 
 
-def test_no_secret_and_no_token_in_vvvv_output_or_emulator_log(logging_emulator, tmp_path):
+# The role's task runs in the worker by default (the inventory is local, the Python the
+# controller's), and as a module with livekit_sip_run_in_worker=false: both must keep quiet.
+@pytest.mark.parametrize("in_worker", [True, False], ids=["in-worker", "as-module"])
+def test_no_secret_and_no_token_in_vvvv_output_or_emulator_log(
+    logging_emulator, tmp_path, in_worker
+):
     url, secret, log = logging_emulator
     outputs = []
     for index, (credentials, variables, succeeds, options) in enumerate(RUNS):
         # The last run signs with a wrong secret: it is still a secret the user typed.
         given = secret if succeeds or index < 3 else secret[::-1]
         play = RolePlay(tmp_path / str(index), url, KEY, given, credentials=credentials)
-        done = play.run(verbosity=4, options=options, **variables)
+        done = play.run(
+            verbosity=4, options=options, livekit_sip_run_in_worker=in_worker, **variables
+        )
         assert (done.returncode == 0) is succeeds, done.failure_messages() or done.output[-2000:]
-        assert "<localhost> EXEC" in done.output  # it really is -vvvv output
+        if in_worker:
+            assert "phone_number_fleet runs in the worker" in done.output  # -vvv and more
+        else:
+            assert "<localhost> EXEC" in done.output  # it really is -vvvv output
         assert not leaks(done.output, given), "run %d printed %s" % (
             index,
             leaks(done.output, given),

@@ -114,6 +114,14 @@ def test_memory_over_the_limit_or_a_failed_run_is_missed():
     assert [ok for _target, ok, _detail in checks] == [True, False]
     memory["first"]["failed"] = True
     assert not targets.scale_checks([], SCALE, [], memory)[0][1]
+    # The worker's runs are checked too when they were measured.
+    memory["worker_noop"] = {"peak_rss_mb": 160.0, "failed": False, "base_rss_mb": 60.0}
+    checks = targets.scale_checks([], SCALE, [], memory)
+    assert (
+        checks[-1][0]
+        == "20000 numbers, peak memory of the module (no-op re-run, in the worker) under 150 MB"
+    )
+    assert checks[-1][1] is False and len(checks) == 3
 
 
 def test_a_noop_rerun_lists_the_project_once():

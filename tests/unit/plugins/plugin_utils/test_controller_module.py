@@ -117,6 +117,17 @@ def test_run_in_worker_returns_what_the_module_exits_with():
     assert result["held"] == 1 and result["changed"] is False
 
 
+def test_an_except_exception_of_the_module_does_not_swallow_its_exit():
+    def body(module):
+        try:
+            module.exit_json(changed=True)
+        except Exception:  # what a module's code might do around its work
+            module.fail_json(msg="taken for an error")
+
+    result = cm.run_in_worker(Code(body), "livekit.sip.test", {"entries": []}, False, False)
+    assert result["changed"] is True and "failed" not in result
+
+
 def test_run_in_worker_refuses_a_module_that_returns_without_exiting():
     with pytest.raises(RuntimeError, match="without exit_json or fail_json"):
         cm.run_in_worker(
