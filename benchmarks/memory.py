@@ -37,9 +37,9 @@ from ansible_collections.livekit.sip.plugins.modules import phone_number_fleet
 from ansible_collections.livekit.sip.plugins.plugin_utils._controller_module import run_in_worker
 with open(sys.argv[1]) as handle:
     args = json.load(handle)["ANSIBLE_MODULE_ARGS"]
-sys.stderr.write("base_kb=%d\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+sys.stderr.write("base_kb=%d\\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 result = run_in_worker(phone_number_fleet, "livekit.sip.phone_number_fleet", args, False, False)
-sys.stderr.write("maxrss_kb=%d\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+sys.stderr.write("maxrss_kb=%d\\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 print(json.dumps(result))
 """
 
