@@ -73,7 +73,9 @@ class ActionModule(ActionBase):
                 phone_number_fleet as module_code,
             )
 
-            display.vvv("%s runs in the worker, on the controller" % MODULE)
+            display.vvv(
+                "%s runs in the worker, on the controller, from %s" % (MODULE, module_code.__file__)
+            )
             result.update(
                 run_in_worker(module_code, MODULE, args, self._task.check_mode, self._task.diff)
             )

@@ -109,8 +109,11 @@ class Run:
         return recap(self.output, host)
 
     def module_files(self):
-        """Module files ansible-playbook used, from its -vvv output ("Using module file ...")."""
-        return re.findall(r"Using module file (\S+)", self.output)
+        """Module files ansible-playbook used, from its -vvv output: "Using module file ...", or
+        the fleet action's "... runs in the worker, on the controller, from ..."."""
+        return re.findall(r"Using module file (\S+)", self.output) + re.findall(
+            r"runs in the worker, on the controller, from (\S+)", self.output
+        )
 
     def __str__(self):
         return "$ %s\n(exit %d)\n%s" % (" ".join(self.argv), self.returncode, self.output)
