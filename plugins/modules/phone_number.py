@@ -459,9 +459,10 @@ def check_params(params):
     return numbers, ids, rule.strip() if rule is not None else None
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=write_argument_spec(
+def module_spec():
+    """The keyword arguments of AnsibleModule (and of the action's ControllerModule)."""
+    return {
+        "argument_spec": write_argument_spec(
             phone_numbers={"type": "list", "elements": "str", "aliases": ["phone_number"]},
             ids={"type": "list", "elements": "str"},
             state={"type": "str", "default": "present", "choices": ["present", "absent"]},
@@ -469,13 +470,21 @@ def main():
             name={"type": "str"},
             sip_dispatch_rule={"type": "str"},
         ),
-        mutually_exclusive=[
+        "mutually_exclusive": [
             ("phone_numbers", "ids"),
             ("sip_dispatch_rule_id", "sip_dispatch_rule"),
         ],
-        required_one_of=[("phone_numbers", "ids")],
-        supports_check_mode=True,
-    )
+        "required_one_of": [("phone_numbers", "ids")],
+        "supports_check_mode": True,
+    }
+
+
+def main():
+    run(AnsibleModule(**module_spec()))
+
+
+def run(module):
+    """The task, given an AnsibleModule or the action plugin's controller-side stand-in."""
     params = module.params
     try:
         numbers, ids, rule = check_params(params)

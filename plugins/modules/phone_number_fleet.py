@@ -980,6 +980,11 @@ def returned_records(choice, records, purchased, routed, labelled, unrouted=()):
     return [index[number] for number in numbers if number in index]
 
 
+def module_spec():
+    """The keyword arguments of AnsibleModule (and of the action's ControllerModule)."""
+    return {"argument_spec": argument_spec(), "supports_check_mode": True}
+
+
 def argument_spec():
     return write_argument_spec(
         max_purchase=10,
@@ -1000,7 +1005,7 @@ def argument_spec():
 
 
 def main():
-    run(AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True))
+    run(AnsibleModule(**module_spec()))
 
 
 def run(module):

@@ -327,9 +327,10 @@ MAX_PAGE_SIZE = 1000
 LISTING_OPTIONS = ("statuses", "sip_dispatch_rule_id", "name", "country_code", "area_code", "limit")
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=auth_argument_spec(
+def module_spec():
+    """The keyword arguments of AnsibleModule (and of the action's ControllerModule)."""
+    return {
+        "argument_spec": auth_argument_spec(
             id={"type": "str"},
             phone_number={"type": "str"},
             statuses={"type": "list", "elements": "str", "choices": list(STATUS_CHOICES)},
@@ -340,10 +341,18 @@ def main():
             limit={"type": "int"},
             page_size={"type": "int", "default": 1000},
         ),
-        mutually_exclusive=[("id", "phone_number")]
+        "mutually_exclusive": [("id", "phone_number")]
         + [(one, listing) for one in ("id", "phone_number") for listing in LISTING_OPTIONS],
-        supports_check_mode=True,
-    )
+        "supports_check_mode": True,
+    }
+
+
+def main():
+    run(AnsibleModule(**module_spec()))
+
+
+def run(module):
+    """The task, given an AnsibleModule or the action plugin's controller-side stand-in."""
     params = module.params
     try:
         # Everything the user typed is checked before the first request.

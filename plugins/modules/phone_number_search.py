@@ -347,9 +347,10 @@ from ansible_collections.livekit.sip.plugins.module_utils._module import (
 MAX_PAGES = 1000
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=auth_argument_spec(
+def module_spec():
+    """The keyword arguments of AnsibleModule (and of the action's ControllerModule)."""
+    return {
+        "argument_spec": auth_argument_spec(
             country_code={"type": "str", "required": True},
             area_code={"type": "str"},
             limit={"type": "int", "default": 50},
@@ -361,8 +362,16 @@ def main():
             max_spam_score={"type": "float"},
             max_pages={"type": "int", "default": 20},
         ),
-        supports_check_mode=True,
-    )
+        "supports_check_mode": True,
+    }
+
+
+def main():
+    run(AnsibleModule(**module_spec()))
+
+
+def run(module):
+    """The task, given an AnsibleModule or the action plugin's controller-side stand-in."""
     params = module.params
     try:
         country = params["country_code"].strip().upper()

@@ -547,16 +547,25 @@ def routed_numbers(api, rule_id):
     )
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=auth_argument_spec(
+def module_spec():
+    """The keyword arguments of AnsibleModule (and of the action's ControllerModule)."""
+    return {
+        "argument_spec": auth_argument_spec(
             id={"type": "str"},
             page_size={"type": "int", "default": 100},
             **rule_options(),
         ),
-        required_one_of=[("name", "id")],
-        supports_check_mode=True,
-    )
+        "required_one_of": [("name", "id")],
+        "supports_check_mode": True,
+    }
+
+
+def main():
+    run(AnsibleModule(**module_spec()))
+
+
+def run(module):
+    """The task, given an AnsibleModule or the action plugin's controller-side stand-in."""
     params = module.params
     try:
         desired = check_params(params)

@@ -288,16 +288,25 @@ def check_params(params):
             raise ParameterError(f"{name} must not be empty")
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=auth_argument_spec(
+def module_spec():
+    """The keyword arguments of AnsibleModule (and of the action's ControllerModule)."""
+    return {
+        "argument_spec": auth_argument_spec(
             name={"type": "str"},
             id={"type": "str"},
             page_size={"type": "int", "default": 100},
         ),
-        mutually_exclusive=[("name", "id")],
-        supports_check_mode=True,
-    )
+        "mutually_exclusive": [("name", "id")],
+        "supports_check_mode": True,
+    }
+
+
+def main():
+    run(AnsibleModule(**module_spec()))
+
+
+def run(module):
+    """The task, given an AnsibleModule or the action plugin's controller-side stand-in."""
     params = module.params
     try:
         check_params(params)

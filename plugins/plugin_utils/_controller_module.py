@@ -41,7 +41,9 @@ class ModuleExit(BaseException):
 
 
 class ControllerModule:
-    def __init__(self, name, argument_spec, args, check_mode=False, diff=False):
+    """``spec``: the keyword arguments the module gives AnsibleModule (its ``module_spec()``)."""
+
+    def __init__(self, name, spec, args, check_mode=False, diff=False):
         self._name = name
         self.check_mode = check_mode
         self._diff = diff
@@ -57,7 +59,15 @@ class ControllerModule:
         }
         # An option of type list with elements dict leaves such a list as it is.
         self.params.update(dict.fromkeys(large, []))
-        validation = ArgumentSpecValidator(argument_spec).validate(self.params)
+        validator = ArgumentSpecValidator(
+            spec["argument_spec"],
+            mutually_exclusive=spec.get("mutually_exclusive"),
+            required_together=spec.get("required_together"),
+            required_one_of=spec.get("required_one_of"),
+            required_if=spec.get("required_if"),
+            required_by=spec.get("required_by"),
+        )
+        validation = validator.validate(self.params)
         self.params.update(validation.validated_parameters)
         self.params.update(large)
         self.no_log_values.update(validation._no_log_values)
@@ -72,6 +82,8 @@ class ControllerModule:
             if isinstance(validation.errors[0], UnsupportedError):
                 msg = "Unsupported parameters for (%s) module: %s" % (name, msg)
             self.fail_json(msg=msg)
+        if check_mode and not spec.get("supports_check_mode", False):
+            self.exit_json(skipped=True, msg="remote module (%s) does not support check mode" % name)
 
     def warn(self, warning):
         self._warnings.append(warning)
@@ -100,7 +112,7 @@ class ControllerModule:
 def run_in_worker(module_code, name, args, check_mode, diff):
     """The result of ``module_code.run`` on a ControllerModule, as the module would return it."""
     try:
-        module_code.run(ControllerModule(name, module_code.argument_spec(), args, check_mode, diff))
+        module_code.run(ControllerModule(name, module_code.module_spec(), args, check_mode, diff))
     except ModuleExit as exc:
         return exc.result
     raise RuntimeError("%s ended without exit_json or fail_json" % name)

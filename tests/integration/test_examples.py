@@ -38,14 +38,18 @@ def playbook(tasks):
     return [{"name": "EXAMPLES", "hosts": "localhost", "gather_facts": False, "tasks": tasks}]
 
 
+# On localhost with the controller's Python every module runs in the action's worker; with
+# livekit_sip_run_in_worker=false it runs as a module: the examples must do the same both ways.
+@pytest.mark.parametrize("in_worker", [True, False], ids=["in-worker", "as-module"])
 @pytest.mark.parametrize("module", MODULES)
-def test_examples_run_against_the_emulator(emulator, module, tmp_path):
+def test_examples_run_against_the_emulator(emulator, module, tmp_path, in_worker):
     tasks = yaml.safe_load(examples(module))
     assert isinstance(tasks, list) and tasks
     assert any(("livekit.sip." + module) in task for task in tasks)
     (tmp_path / "playbook.yml").write_text(yaml.safe_dump(playbook(tasks), sort_keys=False))
     (tmp_path / "inventory.ini").write_text(
-        f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n"
+        f"localhost ansible_connection=local ansible_python_interpreter={sys.executable} "
+        f"livekit_sip_run_in_worker={in_worker}\n"
     )
     env = dict(os.environ)
     env.update(
@@ -66,6 +70,7 @@ def test_examples_run_against_the_emulator(emulator, module, tmp_path):
         "-i",
         "inventory.ini",
         "playbook.yml",
+        "-vvv",
     ]
     done = subprocess.run(
         command,
@@ -80,6 +85,12 @@ def test_examples_run_against_the_emulator(emulator, module, tmp_path):
     assert done.returncode == 0, output
     assert "failed=0" in output and "unreachable=0" in output
     assert "ok=%d" % len(tasks) in output, output
+    way = (
+        "runs in the worker"
+        if in_worker
+        else "runs as a module: livekit_sip_run_in_worker is false"
+    )
+    assert "livekit.sip.%s %s" % (module, way) in output
     counters = emulator.admin.counters()
     assert sum(counters["calls"].values()) > 0
     # Looking up numbers the project does not have is part of the info examples.

@@ -18,7 +18,8 @@ SPEC = {
 
 
 def module(**args):
-    return cm.ControllerModule("livekit.sip.test", SPEC, args, check_mode=True, diff=False)
+    spec = {"argument_spec": SPEC, "supports_check_mode": True}
+    return cm.ControllerModule("livekit.sip.test", spec, args, check_mode=True, diff=False)
 
 
 def ended(call, *args, **kwargs):
@@ -96,14 +97,14 @@ def test_fail_json_drops_a_traceback_meant_for_a_module_process():
 
 
 class Code:
-    """A module's code: argument_spec() and run(module)."""
+    """A module's code: module_spec() and run(module)."""
 
-    def __init__(self, body):
+    def __init__(self, body, **spec):
         self.body = body
+        self.spec = dict({"argument_spec": dict(SPEC), "supports_check_mode": True}, **spec)
 
-    @staticmethod
-    def argument_spec():
-        return dict(SPEC)
+    def module_spec(self):
+        return self.spec
 
     def run(self, module):
         self.body(module)
@@ -126,6 +127,32 @@ def test_an_except_exception_of_the_module_does_not_swallow_its_exit():
 
     result = cm.run_in_worker(Code(body), "livekit.sip.test", {"entries": []}, False, False)
     assert result["changed"] is True and "failed" not in result
+
+
+@pytest.mark.parametrize(
+    "spec, args, message",
+    [
+        (
+            {"mutually_exclusive": [("url", "api_secret")]},
+            {"entries": [], "url": "u", "api_secret": "the-secret-value"},
+            "parameters are mutually exclusive: url|api_secret",
+        ),
+        (
+            {"required_one_of": [("url", "api_secret")]},
+            {"entries": []},
+            "one of the following is required: url, api_secret",
+        ),
+    ],
+)
+def test_the_modules_other_argument_rules_apply(spec, args, message):
+    result = cm.run_in_worker(Code(lambda m: m.exit_json(), **spec), "x.y.z", args, False, False)
+    assert result["failed"] is True and message in result["msg"]
+
+
+def test_a_module_without_check_mode_is_skipped_in_check_mode():
+    code = Code(lambda m: m.exit_json(changed=True), supports_check_mode=False)
+    result = cm.run_in_worker(code, "x.y.z", {"entries": []}, True, False)
+    assert result["skipped"] is True and "does not support check mode" in result["msg"]
 
 
 def test_run_in_worker_refuses_a_module_that_returns_without_exiting():
