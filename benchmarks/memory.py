@@ -127,7 +127,10 @@ def measure(size, page_cap, latency_ms, workdir, env):
         first = _run(args_file, env)
         noop = _run(args_file, env)
         # The same two runs the worker's way, from an empty project again.
-        AdminClient(url).reset()
+        admin = AdminClient(url)
+        admin.reset()
+        # A reset clears the fault plan, the start-up latency with it.
+        admin.set_faults(latency_ms=latency_ms)
         worker_first = _run(args_file, env, PROBE_WORKER)
         worker_noop = _run(args_file, env, PROBE_WORKER)
     finally:

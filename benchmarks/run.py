@@ -191,6 +191,13 @@ class Emulator:
         )
 
 
+def fault_plan(latency_ms, faults=None):
+    """The emulator's fault plan for a step: the benchmark's latency, and the step's faults."""
+    plan = {"latency_ms": latency_ms}
+    plan.update(faults or {})
+    return plan
+
+
 class Bench:
     def __init__(self, args, workdir, env):
         self.args = args
@@ -260,8 +267,8 @@ class Bench:
     def measure(self, approach, size, steps, rep, variant="clean", faults=None, page_cap=None):
         page_cap = page_cap or self.args.page_caps[0]
         self.emulator.admin.reset(max_page_size=page_cap)
-        if faults:
-            self.emulator.admin.set_faults(**faults)
+        # A reset clears the fault plan, the start-up latency with it: every step needs it back.
+        self.emulator.admin.set_faults(**fault_plan(self.args.latency_ms, faults))
         for step in steps:
             self.emulator.admin.reset_counters()
             before = load()[0]

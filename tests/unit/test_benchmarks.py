@@ -132,3 +132,42 @@ def test_a_noop_rerun_lists_the_project_once():
         "one listing: 200 List calls (400 List calls)" in line
         for line in targets.failures([twice], SCALE)
     )
+
+
+def test_every_step_gets_the_latency_back_after_the_emulators_reset():
+    from benchmarks import run
+
+    assert run.fault_plan(50) == {"latency_ms": 50}
+    rate_limited = run.fault_plan(50, {"rate": 0.1, "kinds": ["rate_limited"]})
+    assert rate_limited == {"latency_ms": 50, "rate": 0.1, "kinds": ["rate_limited"]}
+
+
+def test_a_reset_emulator_with_the_plan_applied_is_slow_again():
+    """The benchmark's premise: after reset and set_faults(fault_plan(...)), calls take the latency."""
+    import time
+    import urllib.request
+
+    from benchmarks import run
+    from livekit_sip_emulator.emulator import Emulator
+
+    emulator = Emulator(port=0, latency_ms=60).start()
+    try:
+
+        def list_once():
+            request = urllib.request.Request(
+                emulator.url + "/twirp/livekit.PhoneNumberService/ListPhoneNumbers",
+                data=b"{}",
+                headers={
+                    "Content-Type": "application/json",
+                    "Authorization": "Bearer " + emulator.token(),
+                },
+            )
+            began = time.monotonic()
+            urllib.request.urlopen(request, timeout=10).read()
+            return time.monotonic() - began
+
+        emulator.admin.reset(max_page_size=100)
+        emulator.admin.set_faults(**run.fault_plan(60))
+        assert list_once() >= 0.06
+    finally:
+        emulator.stop()
