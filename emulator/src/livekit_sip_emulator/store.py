@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import re
 import threading
@@ -222,7 +223,8 @@ class Store:
                 f"phone numbers are not in E.164 format: {_listed(malformed)}",
                 numbers=",".join(malformed),
             )
-        repeated = _unique(number for number in numbers if numbers.count(number) > 1)
+        times = collections.Counter(numbers)
+        repeated = _unique(number for number in numbers if times[number] > 1)
         if repeated:
             raise invalid(
                 f"phone numbers repeated in the request: {_listed(repeated)}",
