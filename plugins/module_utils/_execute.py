@@ -22,6 +22,8 @@ carry ``done``: the numbers the step did change, for reporting a partial run.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 import uuid
 from collections import namedtuple
@@ -613,6 +615,7 @@ def buy(
     page_size: int,
     progress: Progress,
     recover_taken: bool = True,
+    lock=None,
 ) -> List[str]:
     """One purchase for ``numbers``; candidates taken meanwhile are replaced and it is repeated.
 
@@ -623,7 +626,11 @@ def buy(
     A purchase of pool candidates is preceded by a fresh listing: numbers that a concurrent
     run, or an earlier run that was cancelled while its purchase went through, bought since
     this run listed the project count for their pools, and a pool that is full buys nothing.
+
+    ``lock``, when purchases run at the same time, is held while the plan and ``progress`` are
+    changed, never during the purchase itself.
     """
+    guard = lock if lock is not None else contextlib.nullcontext()
     if recover_taken and any(planner.owner(n) is not None for n in numbers):
         fresh = held_records(api, page_size)
         planner.plan.routes.extend(planner.refresh(fresh, bought=progress.purchased))
@@ -635,23 +642,29 @@ def buy(
         try:
             records = purchase(api, numbers, rule, page_size)
         except StepError as exc:
-            progress.purchased.extend(exc.done)
-            taken = refused_numbers(exc.cause, numbers) if recover_taken and not exc.done else []
-            if not taken:
-                raise
-            # Refused numbers the project holds by now were bought by a run converging the same
-            # project at the same time: they count as held. Only the others need replacements.
-            ours = {n: r for n, r in by_number(held_records(api, page_size)).items() if n in taken}
-            planner.plan.routes.extend(planner.adopt(ours))
-            numbers = [n for n in numbers if n not in ours]
-            lost = [n for n in taken if n not in ours]
-            if lost:
-                numbers = planner.replace_taken(numbers, lost)
-            if not numbers:
-                return numbers
+            with guard:
+                progress.purchased.extend(exc.done)
+                taken = (
+                    refused_numbers(exc.cause, numbers) if recover_taken and not exc.done else []
+                )
+                if not taken:
+                    raise
+                # Refused numbers the project holds by now were bought by a run converging the
+                # same project at the same time: they count as held. Only the others need
+                # replacements.
+                held = by_number(held_records(api, page_size))
+                ours = {n: r for n, r in held.items() if n in taken}
+                planner.plan.routes.extend(planner.adopt(ours))
+                numbers = [n for n in numbers if n not in ours]
+                lost = [n for n in taken if n not in ours]
+                if lost:
+                    numbers = planner.replace_taken(numbers, lost)
+                if not numbers:
+                    return numbers
             continue
-        progress.purchased.extend(numbers)
-        progress.records.update(by_number(records))
+        with guard:
+            progress.purchased.extend(numbers)
+            progress.records.update(by_number(records))
         return numbers
     raise PlanError(
         "gave up buying numbers for dispatch rule %s after %d purchases in a row were refused "
@@ -660,22 +673,90 @@ def buy(
     )
 
 
+def concurrent_purchases(planner: Planner, settings: Settings) -> bool:
+    """Whether the purchases may run on the workers: more than one, and only explicit numbers.
+
+    A purchase of pool candidates is preceded by a fresh listing that may drop or replace the
+    candidates of the purchases after it, so pools buy one purchase after the other.
+    """
+    plan = planner.plan
+    calls = sum(len(batches(numbers, settings.batch_size)) for _rule, numbers in plan.purchases)
+    return (
+        settings.workers > 1
+        and calls > 1
+        and all(planner.owner(n) is None for _rule, numbers in plan.purchases for n in numbers)
+    )
+
+
+def buy_concurrently(
+    api, planner: Planner, settings: Settings, progress: Progress, recover_taken: bool
+) -> None:
+    """Every purchase (per rule and batch) of explicit numbers, on at most ``workers`` threads.
+
+    The numbers of each purchase are the plan's own: buying one batch changes no other. After a
+    failure no further purchase starts; those in flight finish, and every number bought is in
+    ``progress``, in the plan's order, before the first failure (in the plan's order) is raised.
+    """
+    plan = planner.plan
+    jobs = [
+        (position, index, rule, batch)
+        for position, (rule, numbers) in enumerate(plan.purchases)
+        for index, batch in enumerate(batches(numbers, settings.batch_size))
+    ]
+    order = {n: i for i, n in enumerate(n for _rule, numbers in plan.purchases for n in numbers)}
+    lock = threading.Lock()
+    failed = threading.Event()
+    bought: Dict[Tuple[int, int], List[str]] = {}
+    failures: List[Tuple[int, int, LiveKitError]] = []
+
+    def one(job):
+        position, index, rule, batch = job
+        if failed.is_set():
+            return
+        try:
+            numbers = buy(
+                api, planner, rule, batch, settings.page_size, progress, recover_taken, lock
+            )
+        except LiveKitError as exc:
+            failed.set()
+            with lock:
+                failures.append((position, index, exc))
+            return
+        with lock:
+            bought[(position, index)] = numbers
+
+    with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(jobs)))) as pool:
+        for _done in pool.map(one, jobs):
+            pass
+    progress.purchased.sort(key=lambda n: order.get(n, len(order)))
+    if failures:
+        raise min(failures, key=lambda failure: failure[:2])[2]
+    for position, (rule, _numbers) in enumerate(list(plan.purchases)):
+        plan.purchases[position] = (
+            rule,
+            [n for key in sorted(bought) if key[0] == position for n in bought[key]],
+        )
+
+
 def execute(
     api, planner: Planner, settings: Settings, progress: Progress, recover_taken: bool = True
 ) -> None:
     """Carry out ``planner.plan``: purchases, then routes, then releases. Raises LiveKitError."""
     plan = planner.plan
-    for position, (rule, numbers) in enumerate(list(plan.purchases)):
-        bought: List[str] = []
-        for batch in batches(numbers, settings.batch_size):
-            # A fresh listing before an earlier batch may have dropped candidates of this one.
-            wanted = set(plan.purchases[position][1]) | set(bought)
-            batch = [n for n in batch if n in wanted]
-            if batch:
-                bought.extend(
-                    buy(api, planner, rule, batch, settings.page_size, progress, recover_taken)
-                )
-        plan.purchases[position] = (rule, bought)
+    if concurrent_purchases(planner, settings):
+        buy_concurrently(api, planner, settings, progress, recover_taken)
+    else:
+        for position, (rule, numbers) in enumerate(list(plan.purchases)):
+            bought: List[str] = []
+            for batch in batches(numbers, settings.batch_size):
+                # A fresh listing before an earlier batch may have dropped candidates of this one.
+                wanted = set(plan.purchases[position][1]) | set(bought)
+                batch = [n for n in batch if n in wanted]
+                if batch:
+                    bought.extend(
+                        buy(api, planner, rule, batch, settings.page_size, progress, recover_taken)
+                    )
+            plan.purchases[position] = (rule, bought)
     # Candidates bought by someone else meanwhile were replaced: the targets follow.
     planner.retarget()
     updates = list(plan.routes) + [

@@ -8,12 +8,13 @@ import pytest
 
 from ansible_collections.livekit.sip.plugins.module_utils import _errors as errors
 from ansible_collections.livekit.sip.plugins.module_utils._api import ListResult
-from ansible_collections.livekit.sip.plugins.module_utils._entries import NumberEntry
+from ansible_collections.livekit.sip.plugins.module_utils._entries import NumberEntry, PoolEntry
 from ansible_collections.livekit.sip.plugins.module_utils._errors import StepError, WaitTimeout
 from ansible_collections.livekit.sip.plugins.module_utils._execute import (
     Progress,
     Settings,
     batches,
+    concurrent_purchases,
     execute,
     outcome_unknown,
     purchase,
@@ -298,8 +299,10 @@ def test_wait_times_out_naming_pending_numbers():
 # ------------------------------------------------------------------------------ a whole plan
 
 
-def run_settings(batch_size=None, wait=False):
-    return Settings(workers=4, page_size=500, batch_size=batch_size, wait=wait, wait_timeout=5)
+def run_settings(batch_size=None, wait=False, workers=4):
+    return Settings(
+        workers=workers, page_size=500, batch_size=batch_size, wait=wait, wait_timeout=5
+    )
 
 
 def fleet_of(current, entries):
@@ -317,7 +320,8 @@ def test_execute_buys_per_rule_in_batches_then_routes_then_releases_in_batches()
     planner = fleet_of(current, entries)
     api = FakeApi(held=current)
     progress = Progress()
-    execute(api, planner, run_settings(batch_size=2), progress)
+    # One worker: the purchases one after the other, in the plan's order.
+    execute(api, planner, run_settings(batch_size=2, workers=1), progress)
     assert [c[:3] for c in api.calls if c[0] == "purchase"] == [
         ("purchase", numbers[:2], "R1"),
         ("purchase", numbers[2:3], "R1"),
@@ -421,3 +425,95 @@ def test_after_writes_applies_the_writes_answers_to_the_records_read_before():
     # The update's answer wins where it says something; what it leaves empty is kept.
     assert result[1]["sip_dispatch_rule_ids"] == ["SDR_2"] and result[1]["locality"] == "SF"
     assert result[2] == bought
+
+
+class SlowPurchases(FakeApi):
+    """Purchases that take a while, counting how many are in flight at once."""
+
+    def __init__(self, fail=(), **kwargs):
+        super().__init__(**kwargs)
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.fail = set(fail)
+
+    def purchase(self, numbers, sip_dispatch_rule_id=None, request_id=None):
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            self.calls.append(("purchase", list(numbers), sip_dispatch_rule_id, request_id))
+        try:
+            threading.Event().wait(0.05)
+            if self.fail & set(numbers):
+                raise api_error(429, "resource_exhausted", "quota exceeded")
+            with self.lock:
+                for n in numbers:
+                    self.held[n] = rec(n, "pending", [sip_dispatch_rule_id])
+            return [self.held[n] for n in numbers]
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+def rules_of_numbers(rules=3, per_rule=4):
+    numbers = ["+1415555%04d" % n for n in range(rules * per_rule)]
+    entries = [NumberEntry(i, n, "R%d" % (i // per_rule), "present") for i, n in enumerate(numbers)]
+    return numbers, fleet_of([], entries)
+
+
+def test_purchases_of_explicit_numbers_run_on_the_workers_and_report_in_plan_order():
+    numbers, planner = rules_of_numbers()
+    api = SlowPurchases()
+    progress = Progress()
+    assert concurrent_purchases(planner, run_settings(batch_size=2))
+    execute(api, planner, run_settings(batch_size=2), progress)
+    assert 1 < api.most_in_flight <= 4
+    assert len([c for c in api.calls if c[0] == "purchase"]) == 6
+    assert progress.purchased == numbers and set(api.held) == set(numbers)
+    assert planner.plan.purchases == [
+        ("R0", numbers[0:4]),
+        ("R1", numbers[4:8]),
+        ("R2", numbers[8:12]),
+    ]
+    for rule, bought in planner.plan.purchases:
+        assert all(api.held[n]["sip_dispatch_rule_ids"] == [rule] for n in bought)
+
+
+def test_after_a_failed_purchase_no_other_starts_and_every_number_bought_is_reported():
+    numbers, planner = rules_of_numbers()
+    # The fourth purchase (R1's second batch) fails; with two workers at most one other is in
+    # flight then, and the purchases after them never start.
+    api = SlowPurchases(fail={numbers[6]})
+    progress = Progress()
+    with pytest.raises(StepError) as info:
+        execute(api, planner, run_settings(batch_size=2, workers=2), progress)
+    assert "quota" in str(info.value)
+    bought = [n for n in numbers if n in api.held]
+    assert progress.purchased == bought and numbers[6] not in bought
+    assert len([c for c in api.calls if c[0] == "purchase"]) <= 5
+    assert not [c for c in api.calls if c[0] in ("update", "release")]
+
+
+def test_pools_and_single_purchases_buy_one_purchase_after_the_other():
+    numbers, planner = rules_of_numbers(rules=1, per_rule=2)
+    assert not concurrent_purchases(planner, run_settings())  # one purchase
+    assert not concurrent_purchases(planner, run_settings(batch_size=1, workers=1))
+    assert concurrent_purchases(planner, run_settings(batch_size=1))
+    # Pool candidates: a fresh listing before each purchase may change the next ones.
+    pools = Planner([], [], [PoolEntry(0, "US", "415", 2, "R"), PoolEntry(1, "US", "212", 2, "S")])
+    for pool, area in zip(pools.pools, ("415", "212")):
+        pools.choose(
+            pool,
+            [
+                normalize_record(
+                    {
+                        "e164_format": "+1%s555%04d" % (area, n),
+                        "country_code": "US",
+                        "area_code": area,
+                    }
+                )
+                for n in range(3)
+            ],
+        )
+    pools.finish(release_unlisted=False)
+    assert len(pools.plan.purchases) == 2
+    assert not concurrent_purchases(pools, run_settings(batch_size=1))
