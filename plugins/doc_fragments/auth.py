@@ -69,4 +69,14 @@ attributes:
     support: full
     membership:
       - livekit.sip.all
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+    details:
+      - When the module would run on the controller anyway (a local connection, as for a play on
+        localhost, with the controller's Python as C(ansible_python_interpreter), no C(become),
+        no task C(environment), not delegated, not C(async)), the action runs the module's code
+        in its own worker process instead of starting a module process. The result is the
+        same. Set the variable C(livekit_sip_run_in_worker=false) to run it as a module anyway;
+        C(-vvv) shows which way a task ran and why.
 """

@@ -24,9 +24,14 @@ options:
     default: 300
   workers:
     description:
-      - How many requests run at the same time (1 to 32) - routing updates, and the pages of a
-        listing when the server's page tokens let them be asked for ahead.
-      - Rate limiting (HTTP 429) is waited out and the update repeated (see O(retries)).
+      - How many requests run at the same time (1 to 32) - routing updates, purchases of
+        explicit numbers (one per dispatch rule and batch), and the pages of a listing when the
+        server's page tokens let them be asked for ahead. Pool candidates are bought one
+        purchase after the other.
+      - After a failed purchase no other purchase starts; those already sent finish, and every
+        number bought is reported under RV(purchased). V(1) buys in the plan's order and stops
+        at the first failure.
+      - Rate limiting (HTTP 429) is waited out and the request repeated (see O(retries)).
     type: int
     default: 8
   page_size:

@@ -51,18 +51,6 @@ extends_documentation_fragment:
   - livekit.sip.auth.attributes
   - livekit.sip.writes
 attributes:
-  action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
-    support: full
-    details:
-      - The action renders only the entries that hold a template, so that a fleet of thousands
-        of entries does not cost seconds of templating.
-      - When the module would run on the controller anyway (a local connection, as for a play on
-        localhost, with the controller's Python as C(ansible_python_interpreter), no
-        C(become), no task C(environment), not delegated, not C(async)), the action runs the
-        module's code in its own worker process instead of starting a module process. The
-        result is the same. Set the variable C(livekit_sip_run_in_worker=false) to run it as a
-        module anyway; C(-vvv) shows which way a task ran and why.
   check_mode:
     support: full
     details:
@@ -324,6 +312,8 @@ options:
     version_added: 0.2.0
 notes:
   - Searching costs nothing; the searches of check mode are real requests.
+  - The action renders only the entries that hold a template, so that a fleet of thousands of
+    entries does not cost seconds of templating.
   - For a fleet of thousands of numbers, keep the entries in one variable and pass it whole,
     for example O(entries) set to C("{{ fleet }}"), and keep the default O(return_records=changed); the
     collection's docs/performance.md has the figures at 20,000 numbers.
