@@ -83,7 +83,9 @@ class ControllerModule:
                 msg = "Unsupported parameters for (%s) module: %s" % (name, msg)
             self.fail_json(msg=msg)
         if check_mode and not spec.get("supports_check_mode", False):
-            self.exit_json(skipped=True, msg="remote module (%s) does not support check mode" % name)
+            self.exit_json(
+                skipped=True, msg="remote module (%s) does not support check mode" % name
+            )
 
     def warn(self, warning):
         self._warnings.append(warning)
