@@ -15,6 +15,10 @@ description:
   - Listings follow the server's pages to the end, or until O(limit) numbers were read. With
     O(name), O(country_code) or O(area_code), the whole listing is read and filtered, then cut
     to O(limit).
+  - A listing that the server's pages and counters do not show complete (pages that shifted
+    while they were read, or fewer records than the server's C(total_count)) is returned with a
+    warning that numbers may be missing, as are records whose status this collection does not
+    know. A listing cut at O(limit) is short on purpose and not warned about.
   - Reads only; never changes anything.
 author:
   - livekit.sip contributors (!UNKNOWN)
@@ -393,6 +397,7 @@ def run(module):
         )
     except LiveKitError as exc:
         fail_with(module, exc)
+    warn_about(module, listing, cut=params["limit"] is not None and not wanted.active)
     if wanted.active:
         matched = wanted.apply(listing.records)
         module.exit_json(
@@ -407,6 +412,22 @@ def run(module):
         total_count=listing.total_count,
         offline_count=listing.offline_count,
     )
+
+
+def warn_about(module, listing, cut):
+    """Say what the listing could not show: records it had to interpret, and pages that shifted.
+
+    A listing cut at ``limit`` is short on purpose; any other that the server's pages and
+    counters do not show complete may miss numbers, which a user auditing the project must know.
+    """
+    for text in listing.warnings():
+        module.warn(text)
+    if not listing.complete and not cut:
+        module.warn(
+            "the server's listing could not be shown complete (%s): numbers may be missing "
+            "from phone_numbers; repeat the task, or raise page_size so that fewer pages can "
+            "shift while they are read" % listing.describe()
+        )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.helpers import available, calls, run, writes
+from tests.integration.helpers import available, calls, run, warning_texts, writes
 
 pytest_plugins = ["livekit_sip_emulator.fixtures"]
 
@@ -155,3 +155,21 @@ def test_skip_defaults_record_has_every_key(emulator):
         "detached",
         "unavailable",
     )
+
+
+def test_a_listing_whose_pages_shift_is_reported_as_possibly_incomplete(emulator):
+    load_mixed(emulator)
+    quiet = run(emulator, "phone_number_info", page_size=4)
+    assert not warning_texts(quiet)
+    # Each page starts one record later than the token says: one record per page is skipped.
+    emulator.admin.configure(shift_pages=1)
+    shifted = run(emulator, "phone_number_info", page_size=4)
+    assert "failed" not in shifted
+    texts = warning_texts(shifted)
+    assert len(texts) == 1 and "could not be shown complete" in texts[0], texts
+    assert "the server counts 13 numbers (total_count)" in texts[0]
+    # A listing cut at limit is short on purpose: no warning.
+    assert not warning_texts(run(emulator, "phone_number_info", page_size=4, limit=5))
+    # With a filter of the module's own, the whole listing is read, and the warning stands.
+    filtered = run(emulator, "phone_number_info", page_size=4, limit=5, area_code="415")
+    assert any("could not be shown complete" in t for t in warning_texts(filtered))
