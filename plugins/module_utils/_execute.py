@@ -241,9 +241,20 @@ def purchase(api, numbers: List[str], rule: str, page_size: int) -> List[Record]
     return _check_short_purchase(api, numbers, page_size, answered)
 
 
+def _checking_listing(api, page_size):
+    """(held records by E.164, why the listing is not complete or '') to check a write by.
+
+    A number a listing that cannot be shown complete does not show may still be held (pages
+    shift while other purchases of this run or of another go through): its absence proves
+    nothing.
+    """
+    listing = api.holdings(page_size)
+    return by_number(listing.held), listing.describe()
+
+
 def _check_short_purchase(api, numbers, page_size, answered):
     try:
-        held = by_number(held_records(api, page_size))
+        held, incomplete = _checking_listing(api, page_size)
     except LiveKitError as exc:
         raise OutcomeUnknown(
             f"the purchase of {names(numbers)} answered only {len(answered)} of them, and the project's numbers could not be "
@@ -253,6 +264,14 @@ def _check_short_purchase(api, numbers, page_size, answered):
             failed=[n for n in numbers if n not in answered],
         ) from exc
     missing = [n for n in numbers if n not in held]
+    if missing and incomplete:
+        raise OutcomeUnknown(
+            f"the purchase of {names(numbers)} answered only {len(answered)} of them, and the project's listing, which "
+            f"could not be shown complete ({incomplete}), does not show {names(missing)}: whether they were bought is "
+            "unknown; list the project's numbers before trying again",
+            done=[n for n in numbers if n in held],
+            failed=missing,
+        )
     if missing:
         raise WriteMismatch(
             f"the server answered the purchase of {len(numbers)} numbers with success, but {len(missing)} of them are not "
@@ -269,7 +288,7 @@ def _settle_purchase(api, numbers, page_size, cause):
     delay = write_grace(api) if may_still_happen(cause) else 0.0
     for attempt in range(2):
         try:
-            held = by_number(held_records(api, page_size))
+            held, incomplete = _checking_listing(api, page_size)
         except LiveKitError as exc:
             raise OutcomeUnknown(
                 f"the purchase of {names(numbers)} may or may not have happened ({cause}), and the project's numbers "
@@ -286,6 +305,15 @@ def _settle_purchase(api, numbers, page_size, cause):
             time.sleep(delay)
             continue
         break
+    if incomplete:
+        raise OutcomeUnknown(
+            f"the purchase of {names(numbers)} got no answer ({cause}), and the project's listing, which could not be "
+            f"shown complete ({incomplete}), does not show {names(missing)}: whether they were bought is unknown; "
+            "list the project's numbers before trying again",
+            cause=cause,
+            done=bought,
+            failed=missing,
+        )
     if delay > 0:
         raise OutcomeUnknown(
             "the purchase of {} got no answer ({}); {} seconds later the project holds {} of "
